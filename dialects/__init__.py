@@ -1,0 +1,18 @@
+"""nirc's dialects, installed as ``nirc.dialects``.
+
+``get_all_dialects()`` maps each dialect name to a function that imports and returns
+it, so that tools load a dialect only when an input uses it (fast start-up).
+"""
+
+from collections.abc import Callable
+
+from xdsl.ir import Dialect
+
+
+def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
+    def get_nir() -> Dialect:
+        from .nir import NIR
+
+        return NIR
+
+    return {"nir": get_nir}

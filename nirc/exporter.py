@@ -1,0 +1,99 @@
+"""``nir`` dialect module -> ``nir.NIRGraph``: the inverse of ``importer``.
+
+Nodes are rebuilt through the ``nir`` package's own constructors (``dict2NIRNode``),
+exactly as ``nir.read`` builds them, so an exported graph equals the graph read from
+the original file (names, types, fields with dtypes, edges, metadata).
+"""
+
+from __future__ import annotations
+
+import nir
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, ModuleOp, StringAttr
+from xdsl.ir import Attribute, BlockArgument, OpResult, SSAValue
+
+from nirc.dialects.arrays import to_python_value
+from nirc.dialects.nir import GraphOp
+from nirc.dialects.nir_base import NodeOp
+from nirc.dialects.nir_graph import node_name_of
+
+from .diagnostics import NircError
+
+
+def root_graph(module: ModuleOp) -> GraphOp:
+    """The module's only top-level ``nir.graph`` (a NIR file holds one root graph)."""
+    roots = [op for op in module.ops if isinstance(op, GraphOp)]
+    if len(roots) != 1:
+        raise NircError(f"expected one top-level nir.graph, found {len(roots)}")
+    return roots[0]
+
+
+def export_module(module: ModuleOp) -> nir.NIRGraph:
+    return export_graph(root_graph(module))
+
+
+def export_graph(graph: GraphOp) -> nir.NIRGraph:
+    nodes: dict[str, nir.NIRNode] = {}
+    edges: list[tuple[str, str]] = []
+    for op in graph.nodes():
+        name = node_name_of(op)
+        assert name is not None
+        if isinstance(op, GraphOp):
+            nodes[name] = export_graph(op)
+            ports = op.in_port_names
+            for operand, port in zip(op.inputs, ports):
+                edges.append((_source_name(operand), _port_name(name, port)))
+            continue
+        nodes[name] = export_node(op)
+        for operand in op.inputs:
+            if isinstance(operand, BlockArgument):
+                continue  # an edge from outside: listed by the parent graph
+            edges.append((_source_name(operand), name))
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata_dict(graph.metadata),
+                        type_check=False)
+
+
+def export_node(op: NodeOp) -> nir.NIRNode:
+    data: dict = {"type": op.NIR_TYPE}
+    for field in op.FIELDS:
+        attr = op.field_attr(field)
+        data[field] = None if attr is None else _value(attr)
+    if op.NIR_TYPE == "Flatten" and data["input_type"] is None:
+        del data["input_type"]
+    meta = metadata_dict(op.metadata)
+    if meta:
+        data["metadata"] = meta
+    try:
+        return nir.dict2NIRNode(data)
+    except Exception as e:
+        raise NircError(f"cannot build a NIR {op.NIR_TYPE} ({e})", node=op.node_name.data) from None
+
+
+def _value(attr: Attribute):
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, DenseIntOrFPElementsAttr):
+        return to_python_value(attr)
+    if isinstance(attr, DictionaryAttr):
+        return metadata_dict(attr)
+    raise NircError(f"attribute {attr} has no NIR value")
+
+
+def metadata_dict(attr: DictionaryAttr | None) -> dict:
+    if attr is None:
+        return {}
+    return {key: _value(value) for key, value in attr.data.items()}
+
+
+def _port_name(graph_name: str, port: str) -> str:
+    return f"{graph_name}.{port}" if port else graph_name
+
+
+def _source_name(value: SSAValue) -> str:
+    if not isinstance(value, OpResult):
+        raise NircError("an edge starts at a block argument that is not a subgraph port")
+    op = value.op
+    name = node_name_of(op)
+    assert name is not None
+    if isinstance(op, GraphOp):
+        return _port_name(name, op.out_port_names[value.index])
+    return name

@@ -1,0 +1,277 @@
+"""``nir.NIRGraph`` -> ``nir`` dialect module, keeping every name, field and edge.
+
+Edges become SSA uses: each node op's operands are its incoming edges (file order).
+Shapes are inferred to a fixed point: a node's input shape comes from its own
+parameters (weights, neuron arrays, Input shape, conv input_shape) or from any
+predecessor whose output shape is known, so cycles are no obstacle.  Edges into or
+out of a nested graph become operands/results of its ``nir.graph`` op, each with the
+port spelling used in the file (see ``dialects/nir_graph.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import nir
+import numpy as np
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, ArrayAttr
+from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.ir.core import IRWithName
+
+from nirc.dialects.arrays import UnsupportedDtype, to_dense
+from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp
+from nirc.dialects.nir_base import NodeOp, Shape, signal_type
+from nirc.dialects.nir_graph import port_output_shape
+
+from .diagnostics import NircError
+
+
+def import_graph(graph: nir.NIRGraph) -> ModuleOp:
+    """The module holding ``graph`` as one root ``nir.graph``."""
+    return ModuleOp([_GraphBuilder(graph, path="").build(None, [], [])])
+
+
+@dataclass
+class Endpoint:
+    """One end of an edge: a node of this graph, plus a port if it is a subgraph."""
+
+    node: str
+    port: str | None = None  # None: not a subgraph; "" its only Input/Output
+
+
+@dataclass
+class _GraphBuilder:
+    graph: nir.NIRGraph
+    path: str
+    edges: list[tuple[Endpoint, Endpoint]] = field(default_factory=list)
+
+    def qualified(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, message: str, node: str | None = None, fld: str | None = None) -> NircError:
+        return NircError(message, node=self.qualified(node) if node else (self.path or None), field=fld)
+
+    # ---- edges --------------------------------------------------------------------
+    def resolve(self, name: str, edge: tuple[str, str]) -> Endpoint:
+        nodes = self.graph.nodes
+        if name in nodes:
+            return Endpoint(name, "" if isinstance(nodes[name], nir.NIRGraph) else None)
+        for i, ch in enumerate(name):
+            prefix, port = name[:i], name[i + 1 :]
+            if ch == "." and isinstance(nodes.get(prefix), nir.NIRGraph) and port in nodes[prefix].nodes:
+                return Endpoint(prefix, port)
+        raise self.error(f"edge {edge} refers to node '{name}', which does not exist (dangling edge)")
+
+    def resolve_edges(self) -> None:
+        seen = set()
+        for raw in self.graph.edges:
+            edge = (str(raw[0]), str(raw[1]))
+            if edge in seen:
+                raise self.error(f"duplicate edge {edge}")
+            seen.add(edge)
+            self.edges.append((self.resolve(edge[0], edge), self.resolve(edge[1], edge)))
+
+    # ---- build --------------------------------------------------------------------
+    def build(self, name: str | None, in_ports: list[str], out_ports: list[str]) -> GraphOp:
+        self.resolve_edges()
+        ops: dict[str, NodeOp | GraphOp] = {}
+        for key, node in self.graph.nodes.items():
+            if isinstance(node, nir.NIRGraph):
+                ins = [d.port for s, d in self.edges if d.node == key]
+                outs = list(dict.fromkeys(s.port for s, d in self.edges if s.node == key))
+                sub = _GraphBuilder(node, self.qualified(key))
+                ops[key] = sub.build(key, ins, outs)  # type: ignore[arg-type]
+            else:
+                ops[key] = self.node_op(key, node)
+        shapes = self.infer_shapes(ops)
+        final: dict[str, NodeOp | GraphOp] = {}
+        for key, op in ops.items():
+            if isinstance(op, NodeOp) and op.HAS_RESULT:
+                op = type(op).create(properties=dict(op.properties),
+                                     result_types=[signal_type(shapes[key])])
+            final[key] = op
+        block = Block(arg_types=[self.port_arg_type(final, p) for p in in_ports])
+        for key in self.schedule():
+            op = final[key]
+            if op.results and len(op.results) == 1 and IRWithName.is_valid_name(key):
+                op.results[0].name_hint = key
+            incoming = [self.value(final, s) for s, d in self.edges if d.node == key]
+            if isinstance(op, GraphOp):
+                op.operands = incoming
+            else:
+                extra = [a for a, p in zip(block.args, in_ports) if self.port_target(final, p) is op]
+                op.operands = incoming + extra
+            block.add_op(op)
+        graph_op = GraphOp.build_graph(
+            name, block,
+            metadata=metadata_attr(self.graph.metadata, self.path),
+            in_ports=ArrayAttr([StringAttr(p) for p in in_ports]) if name is not None else None,
+            out_ports=ArrayAttr([StringAttr(p) for p in out_ports]) if name is not None else None,
+        )
+        result_types = []
+        for port in out_ports:
+            source = self.port_source(final, port)
+            result_types.append(signal_type(port_output_shape(source)))
+        return _with_results(graph_op, result_types)
+
+    def schedule(self) -> list[str]:
+        """Node keys in topological order of the acyclic condensation (file order
+        breaks ties and orders nodes within a cycle), so the IR reads from inputs to
+        outputs.  Order carries no meaning; it only makes the text readable."""
+        order = {key: i for i, key in enumerate(self.graph.nodes)}
+        g = nx.DiGraph()
+        g.add_nodes_from(order)
+        g.add_edges_from((s.node, d.node) for s, d in self.edges)
+        dag = nx.condensation(g)
+        first = {c: min(order[k] for k in dag.nodes[c]["members"]) for c in dag.nodes}
+        keys = []
+        for c in nx.lexicographical_topological_sort(dag, key=first.__getitem__):
+            keys.extend(sorted(dag.nodes[c]["members"], key=order.__getitem__))
+        return keys
+
+    def port_target(self, ops, port: str):
+        if port:
+            return ops[port]
+        targets = [op for op in ops.values() if isinstance(op, InputOp)]
+        if len(targets) != 1:
+            raise self.error(f"an edge enters subgraph '{self.path}' by its name, but it has "
+                             f"{len(targets)} Input nodes (write '<graph>.<input>')")
+        return targets[0]
+
+    def port_source(self, ops, port: str):
+        if port:
+            return ops[port]
+        sources = [op for op in ops.values() if isinstance(op, OutputOp)]
+        if len(sources) != 1:
+            raise self.error(f"an edge leaves subgraph '{self.path}' by its name, but it has "
+                             f"{len(sources)} Output nodes (write '<graph>.<output>')")
+        return sources[0]
+
+    def port_arg_type(self, ops, port: str) -> Attribute:
+        target = self.port_target(ops, port)
+        shape = target.input_shape if isinstance(target, NodeOp) and target.inputs else None
+        if shape is None and isinstance(target, NodeOp):
+            shape = target.expected_input_shape()
+        if shape is None:
+            raise self.error("cannot infer the input shape of this subgraph port",
+                             node=port or None)
+        return signal_type(shape)
+
+    @staticmethod
+    def value(ops, source: Endpoint) -> SSAValue:
+        op = ops[source.node]
+        if isinstance(op, GraphOp):
+            return op.outputs[op.out_port_names.index(source.port)]
+        return op.results[0]
+
+    # ---- nodes --------------------------------------------------------------------
+    def node_op(self, key: str, node: nir.NIRNode) -> NodeOp:
+        kind = type(node).__name__
+        op_class = OP_FOR_NIR_TYPE.get(kind)
+        if op_class is None:
+            raise self.error(f"unknown node type '{kind}'", node=key)
+        props: dict[str, Attribute] = {"node_name": StringAttr(key)}
+        for name in op_class.FIELDS:
+            value = _field_value(node, name)
+            if value is None:
+                if name in op_class.OPTIONAL_FIELDS:
+                    continue
+                raise self.error("required field is missing", node=key, fld=name)
+            try:
+                props[name] = StringAttr(value) if isinstance(value, str) else to_dense(value)
+            except UnsupportedDtype as e:
+                raise self.error(str(e), node=key, fld=name) from None
+        if node.metadata:
+            props["metadata"] = metadata_attr(node.metadata, self.qualified(key))
+        # the result type is fixed after shape inference
+        return op_class.create(properties=props,
+                               result_types=[signal_type(())] if op_class.HAS_RESULT else [])
+
+    def infer_shapes(self, ops) -> dict[str, Shape]:
+        """Output shape of every node, by propagation along edges to a fixed point."""
+        shapes: dict[str, Shape] = {}
+        for key, op in ops.items():
+            if isinstance(op, GraphOp):
+                continue
+            if not op.HAS_RESULT:
+                continue
+        preds: dict[str, list[Endpoint]] = {k: [] for k in ops}
+        for s, d in self.edges:
+            preds[d.node].append(s)
+
+        def source_shape(s: Endpoint) -> Shape | None:
+            op = ops[s.node]
+            if isinstance(op, GraphOp):
+                return tuple(op.outputs[op.out_port_names.index(s.port)].type.get_shape())
+            if not op.HAS_RESULT:
+                return None
+            return shapes.get(s.node)
+
+        changed = True
+        while changed:
+            changed = False
+            for key, op in ops.items():
+                if key in shapes or isinstance(op, GraphOp) or not op.HAS_RESULT:
+                    continue
+                in_shape = _safe(op.expected_input_shape, self, key)
+                if in_shape is None:
+                    known = [source_shape(s) for s in preds[key]]
+                    in_shape = next((k for k in known if k is not None), None)
+                out = _safe(lambda: op.infer_output_shape(in_shape), self, key)
+                if out is not None:
+                    shapes[key] = tuple(int(d) for d in out)
+                    changed = True
+        missing = [k for k, op in ops.items() if isinstance(op, NodeOp) and op.HAS_RESULT and k not in shapes]
+        if missing:
+            raise self.error(
+                "cannot infer the output shape: no incoming edge has a known shape "
+                "and its parameters do not fix one", node=missing[0])
+        return shapes
+
+
+def _safe(fn, builder: _GraphBuilder, key: str):
+    try:
+        return fn()
+    except NircError:
+        raise
+    except Exception as e:
+        raise builder.error(f"invalid parameters ({e})", node=key) from None
+
+
+def _field_value(node: nir.NIRNode, name: str):
+    if isinstance(node, nir.Input) and name == "shape":
+        return node.input_type["input"]
+    if isinstance(node, nir.Output) and name == "shape":
+        return node.output_type["output"]
+    if isinstance(node, nir.Flatten) and name == "input_type":
+        return node.input_type.get("input")
+    return getattr(node, name, None)
+
+
+def _with_results(op: GraphOp, result_types: list[Attribute]) -> GraphOp:
+    if not result_types:
+        return op
+    region = op.detach_region(op.body)
+    return GraphOp.create(properties=dict(op.properties), result_types=result_types,
+                          regions=[region])
+
+
+def metadata_attr(metadata: dict | None, where: str) -> DictionaryAttr | None:
+    """NIR metadata (str, numbers, bools, arrays, nested dicts) as a dictionary attr."""
+    if not metadata:
+        return None
+    entries: dict[str, Attribute] = {}
+    for key, value in metadata.items():
+        if isinstance(value, bytes):
+            value = value.decode("utf8")
+        if isinstance(value, str):
+            entries[str(key)] = StringAttr(value)
+        elif isinstance(value, dict):
+            entries[str(key)] = metadata_attr(value, where) or DictionaryAttr({})
+        else:
+            try:
+                entries[str(key)] = to_dense(np.asarray(value))
+            except UnsupportedDtype as e:
+                raise NircError(f"metadata '{key}': {e}", node=where or None, field="metadata") from None
+    return DictionaryAttr(entries)

@@ -1,0 +1,98 @@
+"""Textual IR: parse and print modules of every stage (custom or generic form).
+
+Weights print as hex (``dense<"0x...">``), which parses at memory speed; arrays of
+at most ``DECIMAL_LIMIT`` elements print as decimal lists for reading.  With
+``elide_over=N``, arrays of more than N elements print as
+``dense_resource<__elided__>`` (as mlir-opt's --mlir-elide-elementsattrs-if-larger);
+such text is for reading only and does not parse back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import StringIO
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import Builtin, DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.ir import Attribute
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import ParseError
+
+from nirc.dialects import get_all_dialects
+from nirc.dialects.arrays import to_numpy
+
+from .diagnostics import NircError
+
+DECIMAL_LIMIT = 16
+
+
+def make_context() -> Context:
+    """A context that knows builtin and loads nirc's dialects on first use."""
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    for name, loader in get_all_dialects().items():
+        ctx.register_dialect(name, loader)
+    return ctx
+
+
+def parse_module(text: str, source: str = "<input>", ctx: Context | None = None) -> ModuleOp:
+    """Parse textual IR; a syntax error becomes a ``NircError`` with line:column."""
+    try:
+        return Parser(ctx or make_context(), text, source).parse_module()
+    except ParseError as e:
+        raise NircError(_first_lines(str(e)), file=None) from None
+
+
+def _first_lines(message: str) -> str:
+    return message.strip()
+
+
+@dataclass(eq=False, repr=False)
+class NircPrinter(Printer):
+    """xDSL's printer, with hex weights and optional elision of large arrays."""
+
+    elide_over: int | None = None
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, DenseIntOrFPElementsAttr) and not self.print_generic_format:
+            if self._print_dense(attribute):
+                return
+        super().print_attribute(attribute)
+
+    def _print_dense(self, attr: DenseIntOrFPElementsAttr) -> bool:
+        try:
+            values = to_numpy(attr)
+        except TypeError:
+            return False
+        if values.size <= DECIMAL_LIMIT:
+            return False
+        flat = values.reshape(-1)
+        if np.all(flat == flat[0]) and not _has_negative_zero(values):
+            self.print_string("dense<")
+            attr._print_one_elem(_first(values), self)
+            self.print_string("> : ")
+        elif self.elide_over is not None and values.size > self.elide_over:
+            self.print_string("dense_resource<__elided__> : ")
+        else:
+            self.print_string(f'dense<"0x{attr.data.data.hex().upper()}"> : ')
+        self.print_attribute(attr.type)
+        return True
+
+
+def _first(values: np.ndarray):
+    first = values.reshape(-1)[0]
+    return bool(first) if values.dtype == np.bool_ else first.item()
+
+
+def _has_negative_zero(values: np.ndarray) -> bool:
+    return values.dtype.kind == "f" and bool(np.any(np.signbit(values)) and not np.all(np.signbit(values)))
+
+
+def print_module(module: ModuleOp, generic: bool = False, elide_over: int | None = None) -> str:
+    out = StringIO()
+    printer = NircPrinter(stream=out, print_generic_format=generic, elide_over=elide_over)
+    printer.print_op(module)
+    out.write("\n")
+    return out.getvalue()

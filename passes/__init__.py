@@ -1,0 +1,1 @@
+"""nirc's passes, installed as ``nirc.passes``."""

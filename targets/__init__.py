@@ -1,0 +1,1 @@
+"""nirc's targets, installed as ``nirc.targets``."""
