@@ -74,8 +74,13 @@ class NodeOp(IRDLOperation):
     # ---- field access -------------------------------------------------------------
     @property
     def label(self) -> str:
-        """How diagnostics name this node: ``'fc1' (Affine)``."""
-        return f"'{self.node_name.data}' ({self.NIR_TYPE})"
+        """How diagnostics name this node: ``'fc1' (Affine)``, ``'sub.lif' (LIF)``."""
+        names = [self.node_name.data]
+        parent = self.parent_op()
+        while parent is not None and isinstance(parent.properties.get("node_name"), StringAttr):
+            names.insert(0, parent.properties["node_name"].data)
+            parent = parent.parent_op()
+        return f"'{'.'.join(names)}' ({self.NIR_TYPE})"
 
     def field_attr(self, field: str) -> Attribute | None:
         return self.properties.get(field)

@@ -1,0 +1,142 @@
+"""The ``nirc`` command line (click).
+
+Only click is imported at start-up; each command imports what it needs, so
+``nirc --help`` stays fast.  Every user-facing failure prints one line
+``error: <file>: <node>, field '<f>': <rule>`` to stderr and exits with 1 (click
+reports bad usage with 2); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    return f"nirc {__version__} (xdsl {version('xdsl')}, nir {version('nir')})"
+
+
+def _print_version(ctx: click.Context, on: bool) -> None:
+    if on and not ctx.resilient_parsing:
+        click.echo(_versions())
+        ctx.exit()
+
+
+class NircGroup(click.Group):
+    """Turns nirc's diagnostics into one-line errors with exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            from .diagnostics import NircError
+
+            if isinstance(e, NircError):
+                click.echo(f"error: {e}", err=True)
+            else:
+                click.echo(f"internal error: {e.__class__.__name__}: {e} "
+                           "(run with --debug for a traceback)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=NircGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _, on: _print_version(ctx, on),
+              help="Show the versions of nirc, xDSL and nir, and exit.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """nirc: compile NIR spiking neural network graphs for neuromorphic chips.
+
+    Inputs are .nir files (HDF5) or textual IR (.mlir, '-' for stdin).
+    """
+    ctx.obj = {"debug": debug}
+
+
+output_option = click.option("-o", "--output", default=None,
+                             help="Output file ('-' or absent: stdout). Written atomically.")
+generic_option = click.option("--generic", is_flag=True,
+                              help="Print ops in MLIR's generic form.")
+elide_option = click.option("--elide-large", "elide_over", type=click.IntRange(min=0), default=None,
+                            metavar="N", help="Print arrays of more than N elements as "
+                            "dense_resource<__elided__> (for reading; does not re-parse).")
+
+
+@main.command("import")
+@click.argument("graph", type=click.Path(dir_okay=False))
+@output_option
+@generic_option
+@elide_option
+def import_cmd(graph: str, output: str | None, generic: bool, elide_over: int | None) -> None:
+    """Import a .nir GRAPH into the nir dialect and print it as textual IR."""
+    from .ir_text import print_module
+    from .loading import emit_text, load_module
+
+    module = load_module(graph)
+    emit_text(print_module(module, generic=generic, elide_over=elide_over), output)
+
+
+@main.command("export")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", required=True, help="The .nir file to write (atomically).")
+def export_cmd(source: str, output: str) -> None:
+    """Export textual IR (a nir-dialect module) SOURCE to a .nir file."""
+    from .exporter import export_module
+    from .loading import load_module
+    from .nir_file import write_nir
+
+    write_nir(export_module(load_module(source)), output)
+
+
+@main.command("opt")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.option("-p", "--passes", "pipeline", default="", metavar="PIPELINE",
+              help="Comma-separated passes with options, e.g. 'flatten-subgraphs,dce'.")
+@output_option
+@click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
+@click.option("--split-input-file", is_flag=True,
+              help="Process each '// -----' separated chunk of the input independently.")
+@click.option("--verify-diagnostics", is_flag=True,
+              help="Print diagnostics to stdout and exit 0 (for lit tests).")
+@click.option("--list-passes", is_flag=True, help="List the available passes and exit.")
+@generic_option
+@elide_option
+def opt_cmd(source: str, pipeline: str, output: str | None, print_ir_after_all: bool,
+            split_input_file: bool, verify_diagnostics: bool, list_passes: bool,
+            generic: bool, elide_over: int | None) -> None:
+    """Run a pass PIPELINE on SOURCE (textual IR or .nir) and print the result."""
+    from .opt import list_pass_names, run_opt
+
+    if list_passes:
+        click.echo("\n".join(list_pass_names()))
+        return
+    text = run_opt(source, pipeline, print_ir_after_all=print_ir_after_all,
+                   split_input_file=split_input_file, verify_diagnostics=verify_diagnostics,
+                   generic=generic, elide_over=elide_over)
+    from .loading import emit_text
+
+    emit_text(text, output)
+
+
+@main.command("show")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--max-cycles", default=20, show_default=True, help="Cycles to list at most.")
+def show_cmd(source: str, max_cycles: int) -> None:
+    """Summarise a graph: nodes in topological order, shapes, parameters, edges, cycles."""
+    from .loading import load_module
+    from .show import summarize
+
+    click.echo(summarize(load_module(source), source, max_cycles=max_cycles), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
