@@ -71,7 +71,14 @@ def _require_positive(op: NodeOp, field: str, strict: bool = True) -> None:
     low = values.min()
     if (low <= 0) if strict else (low < 0):
         rule = "> 0" if strict else ">= 0"
-        raise op.error(f"must be {rule}, found {low}", field)
+        raise op.error(f"must be {rule}, found {low:.6g}", field)
+
+
+def _broadcasts_to(shape: Shape, target: Shape) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _broadcast_shape(op: NodeOp, fields: tuple[str, ...]) -> Shape:
@@ -192,7 +199,7 @@ class AffineOp(NodeOp):
         _verify_dense_weight(self)
         out = self.infer_output_shape(None)
         bias = self.array("bias").shape  # type: ignore[union-attr]
-        if np.broadcast_shapes(bias, out) != tuple(out):
+        if not _broadcasts_to(bias, out):
             raise self.error(f"shape {list(bias)} does not fit output {list(out)}", "bias")
 
 

@@ -207,6 +207,8 @@ class NodeOp(IRDLOperation):
         parser.parse_punctuation(":")
         first = parser.parse_type()
         if parser.parse_optional_punctuation("->") is not None:
+            if not cls.HAS_RESULT:
+                parser.raise_error(f"{cls.name} has no result: write ': <input type>' only")
             in_type, out_type = first, parser.parse_type()
         elif operands or not cls.HAS_RESULT:
             in_type, out_type = first, None
