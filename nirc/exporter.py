@@ -48,8 +48,24 @@ def export_graph(graph: GraphOp) -> nir.NIRGraph:
             if isinstance(operand, BlockArgument):
                 continue  # an edge from outside: listed by the parent graph
             edges.append((_source_name(operand), name))
+    _reject_duplicate_edges(edges, graph)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata_dict(graph.metadata),
                         type_check=False)
+
+
+def _reject_duplicate_edges(edges: list[tuple[str, str]], graph: GraphOp) -> None:
+    """A node may use one value twice in the IR (its input counts twice), but NIR's
+    edges are a set: such a graph has no .nir form, so say so instead of writing a
+    file that nir.read (and nirc) reject."""
+    seen = set()
+    for edge in edges:
+        if edge in seen:
+            raise NircError(
+                f"receives the edge from '{edge[0]}' twice; NIR edges are a set, so this "
+                "sum cannot be written to a .nir file (fold it into a Scale or weight)",
+                node=edge[1],
+            )
+        seen.add(edge)
 
 
 def export_node(op: NodeOp) -> nir.NIRNode:
