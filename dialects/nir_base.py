@@ -122,6 +122,23 @@ class NodeOp(IRDLOperation):
         return input_shape
 
     # ---- verification -------------------------------------------------------------
+    def verify(self, verify_nested_ops: bool = True) -> None:
+        """xDSL's own checks (missing or mistyped properties) name the node too."""
+        for field in self.FIELDS:
+            attr = self.properties.get(field)
+            if attr is None and field not in self.OPTIONAL_FIELDS:
+                raise self.error("required field is missing", field)
+            allowed = (DenseIntOrFPElementsAttr, StringAttr) if field == "padding" else DenseIntOrFPElementsAttr
+            if attr is not None and not isinstance(attr, allowed):
+                raise self.error(f"must be a numeric array (dense<...>), found {attr}", field)
+        try:
+            super().verify(verify_nested_ops)
+        except NodeError:
+            raise
+        except VerifyException as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise self.error(first) from None
+
     def verify_(self) -> None:
         if not self.node_name.data:
             raise VerifyException(f"{self.name}: the NIR node name must not be empty")

@@ -42,11 +42,9 @@ def parse_module(text: str, source: str = "<input>", ctx: Context | None = None)
     try:
         return Parser(ctx or make_context(), text, source).parse_module()
     except ParseError as e:
-        raise NircError(_first_lines(str(e)), file=None) from None
-
-
-def _first_lines(message: str) -> str:
-    return message.strip()
+        loc = e.span.get_location()
+        context = e.span.print_with_context().rstrip("\n").split("\n", 1)[-1]
+        raise NircError(f"{e.msg}\n{context}", file=str(loc)) from None
 
 
 @dataclass(eq=False, repr=False)

@@ -110,6 +110,8 @@ def node_from_dict(data: dict, path: str) -> nir.NIRNode:
             raise NircError(f"required field of a {kind} node is missing", node=path, field=field)
     for field in fields:
         value = data.get(field)
+        if isinstance(value, str) and field != "padding":
+            raise NircError(f"has dtype str ({value!r}), expected numbers", node=path, field=field)
         if isinstance(value, np.ndarray) and value.dtype.kind not in "iufb":
             raise NircError(f"has dtype {value.dtype}, expected numbers", node=path, field=field)
     try:

@@ -36,7 +36,9 @@ def _graph(graph: GraphOp, title: str, lines: list[str], indent: str, max_cycles
     digraph = nx.DiGraph()
     digraph.add_nodes_from(node_name_of(op) for op in nodes)
     digraph.add_edges_from((_owner(s, digraph), _owner(d, digraph)) for s, d in edges)
-    cycles = list(_limited(nx.simple_cycles(digraph), max_cycles + 1))
+    position = {node_name_of(op): i for i, op in enumerate(nodes)}
+    cycles = sorted(_rotate(c, position) for c in _limited(nx.simple_cycles(digraph), 10 * max_cycles))
+    cycles = [[n for _, n in c] for c in cycles][: max_cycles + 1]
     kinds = [getattr(op, "NIR_TYPE", "?") for op in nodes]
     lines.append(
         f"{indent}graph {title}: {len(nodes)} nodes, {len(edges)} edges, "
@@ -75,6 +77,13 @@ def _owner(endpoint: str, digraph: nx.DiGraph) -> str:
         if ch == "." and endpoint[:i] in digraph:
             return endpoint[:i]
     return endpoint
+
+
+def _rotate(cycle: list[str], position: dict) -> list[tuple[int, str]]:
+    """A cycle started at its node earliest in topological order (deterministic)."""
+    start = min(range(len(cycle)), key=lambda i: position.get(cycle[i], -1))
+    ordered = cycle[start:] + cycle[:start]
+    return [(position.get(n, -1), n) for n in ordered]
 
 
 def _limited(iterator, n: int):
