@@ -54,7 +54,7 @@ class NircPrinter(Printer):
     elide_over: int | None = None
 
     def print_attribute(self, attribute: Attribute) -> None:
-        if isinstance(attribute, DenseIntOrFPElementsAttr) and not self.print_generic_format:
+        if isinstance(attribute, DenseIntOrFPElementsAttr):
             if self._print_dense(attribute):
                 return
         super().print_attribute(attribute)
@@ -64,7 +64,7 @@ class NircPrinter(Printer):
             values = to_numpy(attr)
         except TypeError:
             return False
-        if values.size <= DECIMAL_LIMIT:
+        if values.size <= DECIMAL_LIMIT and not _needs_hex(values):
             return False
         flat = values.reshape(-1)
         if np.all(flat == flat[0]) and not _has_negative_zero(values):
@@ -77,6 +77,18 @@ class NircPrinter(Printer):
             self.print_string(f'dense<"0x{attr.data.data.hex().upper()}"> : ')
         self.print_attribute(attr.type)
         return True
+
+
+def _needs_hex(values: np.ndarray) -> bool:
+    """Floats xDSL would print as a bare bit pattern (non-finite, or integral with more
+    than 6 significant digits), which its parser reads back as an integer."""
+    if values.dtype.kind != "f" or values.size == 0:
+        return False
+    flat = values.astype(np.float64).reshape(-1)
+    if not np.all(np.isfinite(flat)):
+        return True
+    integral = flat == np.round(flat)
+    return bool(np.any(integral & (np.abs(flat) >= 1e6)))
 
 
 def _first(values: np.ndarray):

@@ -114,8 +114,11 @@ def node_from_dict(data: dict, path: str) -> nir.NIRNode:
             raise NircError(f"has dtype str ({value!r}), expected numbers", node=path, field=field)
         if isinstance(value, np.ndarray) and value.dtype.kind not in "iufb":
             raise NircError(f"has dtype {value.dtype}, expected numbers", node=path, field=field)
+    data = dict(data)
+    if kind in ("Conv1d", "Conv2d"):
+        data.setdefault("input_shape", None)  # optional in files; nir's constructor needs it
     try:
-        return nir.dict2NIRNode(dict(data))
+        return nir.dict2NIRNode(data)
     except Exception as e:
         raise NircError(f"invalid {kind} node ({e})", node=path) from None
 
