@@ -16,79 +16,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import (
-    ArrayAttr,
-    DenseIntOrFPElementsAttr,
-    DictionaryAttr,
-    StringAttr,
-    TensorType,
-)
-from xdsl.ir import Attribute, Block, BlockArgument, Dialect, Region, SSAValue
-from xdsl.irdl import (
-    IRDLOperation,
-    irdl_op_definition,
-    opt_prop_def,
-    prop_def,
-    region_def,
-    traits_def,
-    var_operand_def,
-    var_result_def,
-)
-from xdsl.parser import Parser, UnresolvedOperand
-from xdsl.printer import Printer
-from xdsl.traits import NoTerminator
-from xdsl.utils.exceptions import VerifyException
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, StringAttr, TensorType
+from xdsl.ir import Attribute, Dialect
+from xdsl.irdl import irdl_op_definition, opt_prop_def, prop_def
 
-from .arrays import to_dense, to_numpy
+from .arrays import to_dense
 from .nir_base import NODE_TRAITS, NodeOp, NoInputByDefault, Shape, node_result
+from .nir_checks import (
+    broadcast_shape,
+    broadcasts_to,
+    require_int,
+    require_numeric,
+    require_positive,
+)
 from .nir_shapes import conv_output, flatten_output, per_dim
-
-# -------------------------------------------------------------------------------------
-# field checks shared by several ops
-
-GEOMETRY = "integers"
-
-
-def _require_int(op: NodeOp, field: str) -> None:
-    values = op.array(field)
-    if values is not None and values.dtype.kind not in "iu":
-        raise op.error(f"must hold integers, found dtype {values.dtype}", field)
-
-
-def _require_numeric(op: NodeOp, field: str) -> None:
-    attr = op.field_attr(field)
-    if attr is not None and not isinstance(attr, DenseIntOrFPElementsAttr):
-        raise op.error("must be a numeric array", field)
-    values = op.array(field)
-    if values is not None and values.dtype.kind not in "iuf":
-        raise op.error(f"must be numeric, found dtype {values.dtype}", field)
-
-
-def _require_positive(op: NodeOp, field: str, strict: bool = True) -> None:
-    values = op.array(field)
-    if values is None or values.size == 0:
-        return
-    low = values.min()
-    if (low <= 0) if strict else (low < 0):
-        rule = "> 0" if strict else ">= 0"
-        raise op.error(f"must be {rule}, found {low:.6g}", field)
-
-
-def _broadcasts_to(shape: Shape, target: Shape) -> bool:
-    try:
-        return np.broadcast_shapes(shape, target) == tuple(target)
-    except ValueError:
-        return False
-
-
-def _broadcast_shape(op: NodeOp, fields: tuple[str, ...]) -> Shape:
-    shapes = [op.array(f).shape for f in fields]  # type: ignore[union-attr]
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        listing = ", ".join(f"{f}{list(s)}" for f, s in zip(fields, shapes))
-        raise op.error(f"parameter arrays must have one shape, found {listing}") from None
-
 
 # -------------------------------------------------------------------------------------
 # graph boundary
@@ -112,7 +53,7 @@ class InputOp(NoInputByDefault, NodeOp):
         return tuple(int(d) for d in self.array("shape"))  # type: ignore[union-attr]
 
     def verify_fields(self) -> None:
-        _require_int(self, "shape")
+        require_int(self, "shape")
         if self.array("shape").ndim != 1:  # type: ignore[union-attr]
             raise self.error("must be a 1-d array of dims", "shape")
 
@@ -142,7 +83,7 @@ class OutputOp(NodeOp):
         return tuple(int(d) for d in self.array("shape"))  # type: ignore[union-attr]
 
     def verify_fields(self) -> None:
-        _require_int(self, "shape")
+        require_int(self, "shape")
         if self.array("shape").ndim != 1:  # type: ignore[union-attr]
             raise self.error("must be a 1-d array of dims", "shape")
 
@@ -195,11 +136,11 @@ class AffineOp(NodeOp):
 
     def verify_fields(self) -> None:
         for f in self.FIELDS:
-            _require_numeric(self, f)
+            require_numeric(self, f)
         _verify_dense_weight(self)
         out = self.infer_output_shape(None)
         bias = self.array("bias").shape  # type: ignore[union-attr]
-        if not _broadcasts_to(bias, out):
+        if not broadcasts_to(bias, out):
             raise self.error(f"shape {list(bias)} does not fit output {list(out)}", "bias")
 
 
@@ -218,7 +159,7 @@ class LinearOp(NodeOp):
     infer_output_shape = AffineOp.infer_output_shape
 
     def verify_fields(self) -> None:
-        _require_numeric(self, "weight")
+        require_numeric(self, "weight")
         _verify_dense_weight(self)
 
 
@@ -263,18 +204,18 @@ class ConvOp(NodeOp):
     def verify_fields(self) -> None:
         n = self.SPATIAL
         for f in ("input_shape", "stride", "dilation", "groups"):
-            _require_int(self, f)
-        _require_numeric(self, "weight")
-        _require_numeric(self, "bias")
+            require_int(self, f)
+        require_numeric(self, "weight")
+        require_numeric(self, "bias")
         w = self.array("weight").shape  # type: ignore[union-attr]
         if len(w) != n + 2:
             raise self.error(f"must have {n + 2} dims (C_out, C_in/groups, kernel)", "weight")
         for f in ("stride", "dilation", "groups"):
-            _require_positive(self, f)
+            require_positive(self, f)
         pad = self.string("padding")
         if pad is None:
-            _require_int(self, "padding")
-            _require_positive(self, "padding", strict=False)
+            require_int(self, "padding")
+            require_positive(self, "padding", strict=False)
         elif pad not in ("same", "valid"):
             raise self.error(f"must be 'same', 'valid' or integers, found '{pad}'", "padding")
         for f in ("input_shape", "stride", "dilation", "padding"):
@@ -360,13 +301,13 @@ class PoolOp(NodeOp):
 
     def verify_fields(self) -> None:
         for f in self.FIELDS:
-            _require_int(self, f)
+            require_int(self, f)
             values = self.array(f)
             if values.size not in (1, 2):  # type: ignore[union-attr]
                 raise self.error(f"must have 1 or 2 values, found {values.size}", f)  # type: ignore[union-attr]
-        _require_positive(self, "kernel_size")
-        _require_positive(self, "stride")
-        _require_positive(self, "padding", strict=False)
+        require_positive(self, "kernel_size")
+        require_positive(self, "stride")
+        require_positive(self, "padding", strict=False)
         shape = self.input_shape
         if shape is not None:
             if len(shape) != 3:
@@ -436,7 +377,7 @@ class FlattenOp(NodeOp):
 
     def verify_fields(self) -> None:
         for f in self.FIELDS:
-            _require_int(self, f)
+            require_int(self, f)
         shape = self.input_shape or self.expected_input_shape()
         if shape is not None:
             try:
@@ -453,15 +394,15 @@ class ElementwiseOp(NodeOp):
     NONNEGATIVE_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def expected_input_shape(self) -> Shape | None:
-        return _broadcast_shape(self, self.SHAPE_FIELDS or self.FIELDS)
+        return broadcast_shape(self, self.SHAPE_FIELDS or self.FIELDS)
 
     def verify_fields(self) -> None:
         for f in self.FIELDS:
-            _require_numeric(self, f)
+            require_numeric(self, f)
         for f in self.POSITIVE_FIELDS:
-            _require_positive(self, f)
+            require_positive(self, f)
         for f in self.NONNEGATIVE_FIELDS:
-            _require_positive(self, f, strict=False)
+            require_positive(self, f, strict=False)
 
 
 @irdl_op_definition

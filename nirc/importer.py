@@ -191,11 +191,6 @@ class _GraphBuilder:
     def infer_shapes(self, ops) -> dict[str, Shape]:
         """Output shape of every node, by propagation along edges to a fixed point."""
         shapes: dict[str, Shape] = {}
-        for key, op in ops.items():
-            if isinstance(op, GraphOp):
-                continue
-            if not op.HAS_RESULT:
-                continue
         preds: dict[str, list[Endpoint]] = {k: [] for k in ops}
         for s, d in self.edges:
             preds[d.node].append(s)
