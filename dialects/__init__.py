@@ -15,4 +15,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return NIR
 
-    return {"nir": get_nir}
+    def get_snn() -> Dialect:
+        from .snn import SNN
+
+        return SNN
+
+    return {"nir": get_nir, "snn": get_snn}

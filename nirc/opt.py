@@ -6,15 +6,20 @@
 - ``--verify-diagnostics`` prints each chunk's diagnostic (parse or verify error) to
   the output instead of failing, so lit tests can FileCheck them;
 - ``--print-ir-after-all`` dumps the module to stderr after each pass, headed
-  ``// -----// IR Dump After <pass> //----- //`` as in MLIR.
+  ``// -----// IR Dump After <pass> //----- //`` as in MLIR;
+- a Python warning raised by a pass prints as one line ``warning: <file>: <message>``.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from xdsl.passes import PassPipeline
+from xdsl.utils.exceptions import ArgSpecParseError
 
 from .diagnostics import NircError
 
@@ -46,9 +51,21 @@ def build_pipeline(spec: str, print_ir_after_all: bool = False, elide_over: int 
 
     try:
         return PassPipeline.parse_spec(get_all_passes(), spec, after_each)
-    except Exception as e:  # unknown pass, bad option: xDSL raises ValueError/Exception
+    except (Exception, ArgSpecParseError) as e:  # unknown pass, bad option; xDSL's syntax
+        # error ArgSpecParseError derives from BaseException
         raise click.UsageError(f"invalid pass pipeline '{spec}': {e} "
                                f"(available: {', '.join(list_pass_names())})") from None
+
+
+@contextmanager
+def _warnings_as_lines(source: str) -> Iterator[None]:
+    """Print the warnings raised inside as ``warning: <file>: <message>`` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield
+        finally:
+            for w in caught:
+                sys.stderr.write(f"warning: {source}: {w.message}\n")
 
 
 def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
@@ -59,7 +76,7 @@ def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
     from .loading import load_module, read_text, verify
 
     pipeline = build_pipeline(spec, print_ir_after_all, elide_over)
-    if source.endswith(".nir"):
+    if source.endswith((".nir", ".nirt")):
         chunks = [None]
     else:
         text = read_text(source)
@@ -76,7 +93,8 @@ def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
                 padded = "\n" * line + chunk  # keep line numbers of the whole file
                 module = parse_module(padded, source)
                 verify(module, source)
-            pipeline.apply(make_context(), module)
+            with _warnings_as_lines(source):
+                pipeline.apply(make_context(), module)
             outputs.append(print_module(module, generic=generic, elide_over=elide_over))
         except NircError as e:
             if not verify_diagnostics:

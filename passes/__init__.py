@@ -16,6 +16,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FlattenSubgraphs
 
+    def discretize() -> type[ModulePass]:
+        from .discretize import Discretize
+
+        return Discretize
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -28,6 +33,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
     return {
         "flatten-subgraphs": flatten_subgraphs,
+        "discretize": discretize,
         "canonicalize": canonicalize,
         "dce": dce,
     }

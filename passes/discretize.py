@@ -1,0 +1,285 @@
+"""``discretize``: continuous-time ``nir`` neurons -> discrete-time ``snn`` ops.
+
+Every ``nir.li``, ``nir.lif``, ``nir.cuba_li``, ``nir.cuba_lif``, ``nir.i``, ``nir.if``,
+``nir.delay`` and ``nir.threshold``, at any depth (nested ``nir.graph`` too), becomes
+the ``snn`` op of the same name suffix with the same node name, operands, metadata
+and attributes; every other op is unchanged.  Coefficients are computed in float64
+from the NIR fields and materialized to the neuron shape (a = dt/tau, d = decay):
+
+  LI, LIF       euler: v_decay = 1 - a,  v_gain = a*r,  v_bias = a*v_leak
+                exact: v_decay = exp(-a), v_gain = (1-v_decay)*r, v_bias = (1-v_decay)*v_leak
+                (zero-order hold: the input is held over the step; the exact solution)
+  CubaLI(F)     the same for v with tau_mem, and for the synaptic current with tau_syn:
+                euler: i_decay = 1 - dt/tau_syn, i_gain = dt/tau_syn*w_in
+                exact: i_decay = exp(-dt/tau_syn), i_gain = (1-i_decay)*w_in
+                "exact" integrates each equation exactly with the other state held over
+                the step (Rockpool/Sinabs/Xylo); it is first-order accurate in the
+                coupling i -> v, not the exact solution of the coupled system.
+  I, IF         v_gain = r (no dt: every backend integrates v += r*x per step)
+  Delay         steps = round(delay/dt); not within 1e-6 relative of a whole number
+                of steps: an error, unless round_delays (ties round to even, as round())
+  Threshold     threshold copied
+  v_threshold and v_reset are copied; v_init = 0 ("zero") or v_leak ("leak"; 0 for I/IF).
+
+Options (pipeline spelling; ``-`` and ``_`` are interchangeable in names)::
+
+    discretize{dt=1.0e-4 method=exact reset=subtract v-init=leak current=previous round-delays=true}
+
+dt is in seconds (``dt=1e-4`` works too: xDSL's lexer hands it over as text, which
+is parsed here).  Invalid option values raise ``NircError`` (exit 1 from the CLI).
+Forward Euler with dt > tau gives a negative decay: allowed, with a
+``DiscretizeWarning`` naming the node.
+
+The options are recorded on the ``builtin.module`` as ``nirc.dt`` (f64),
+``nirc.method``, ``nirc.reset``, ``nirc.v_init`` and ``nirc.current`` (strings).
+Running discretize on a module that already records them is allowed only with the
+same options (any nir neuron left is then converted consistently, so a second run
+is a no-op); other options are an error, since one module has one time step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import Float64Type, FloatAttr, ModuleOp, StringAttr
+from xdsl.ir import Attribute, Operation
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
+
+from nirc.diagnostics import NircError
+from nirc.dialects import nir, snn
+from nirc.dialects.arrays import to_dense
+from nirc.dialects.nir_base import NodeOp
+
+METHODS = ("euler", "exact")
+V_INITS = ("zero", "leak")
+DELAY_RTOL = 1e-6
+"""A delay must be this close (relative) to a whole number of steps."""
+RECORDED = ("dt", "method", "reset", "v_init", "current")
+"""The options recorded on the module as ``nirc.<option>``."""
+
+
+class DiscretizeWarning(UserWarning):
+    """A legal but suspicious discretization (forward Euler with dt > tau)."""
+
+
+@dataclass(frozen=True)
+class DiscretizeOptions:
+    """The choices discretize makes; defaults from docs/semantics.md."""
+
+    dt: float = 1e-4
+    method: str = "euler"
+    reset: str = "value"
+    v_init: str = "zero"
+    current: str = "new"
+    round_delays: bool = False
+
+    def validate(self) -> DiscretizeOptions:
+        """A checked copy with ``dt`` as a float; a bad value raises ``NircError``."""
+        dt = self.dt
+        if isinstance(dt, str):
+            try:
+                dt = float(dt)
+            except ValueError:
+                raise NircError("discretize: option dt must be a number of seconds, "
+                                f"found '{dt}'") from None
+        if isinstance(dt, bool) or not isinstance(dt, int | float) \
+                or not math.isfinite(dt) or dt <= 0:
+            raise NircError("discretize: option dt must be a finite number of seconds > 0, "
+                            f"found {dt}")
+        for option, allowed in (("method", METHODS), ("reset", snn.RESETS),
+                                ("v_init", V_INITS), ("current", snn.CURRENTS)):
+            value = getattr(self, option)
+            if value not in allowed:
+                raise NircError(f"discretize: option {option} must be one of "
+                                f"{', '.join(allowed)}, found '{value}'")
+        if not isinstance(self.round_delays, bool):
+            raise NircError("discretize: option round_delays must be true or false, "
+                            f"found {self.round_delays}")
+        return dataclasses.replace(self, dt=float(dt))
+
+    def module_attributes(self) -> dict[str, Attribute]:
+        """The ``nirc.*`` attributes that record these options on a module."""
+        return {"nirc.dt": FloatAttr(self.dt, Float64Type()),
+                **{f"nirc.{k}": StringAttr(getattr(self, k)) for k in RECORDED[1:]}}
+
+
+def recorded_options(module: ModuleOp) -> dict[str, float | str] | None:
+    """The options a discretized module records (``{"dt": 1e-4, "method": ...}``), or
+    None if the module was not discretized; for later stages and reports."""
+    if "nirc.dt" not in module.attributes:
+        return None
+    found: dict[str, float | str] = {}
+    for key in RECORDED:
+        attr = module.attributes.get(f"nirc.{key}")
+        if isinstance(attr, FloatAttr):
+            found[key] = attr.value.data
+        elif isinstance(attr, StringAttr):
+            found[key] = attr.data
+    return found
+
+
+def discretize_module(module: ModuleOp, *, dt: float = 1e-4, method: str = "euler",
+                      reset: str = "value", v_init: str = "zero", current: str = "new",
+                      round_delays: bool = False) -> None:
+    """Discretize ``module`` in place (see the module docstring); raises ``NircError``."""
+    options = DiscretizeOptions(dt, method, reset, v_init, current, round_delays).validate()
+    previous = recorded_options(module)
+    wanted = {k: getattr(options, k) for k in RECORDED}
+    if previous is not None and previous != wanted:
+        def show(d):
+            return " ".join(f"{k}={d.get(k, '?')}" for k in RECORDED)
+        raise NircError(f"discretize: module already discretized with {show(previous)}; "
+                        f"cannot discretize it again with {show(wanted)}")
+    walker = PatternRewriteWalker(DiscretizeNode(options), apply_recursively=False)
+    walker.rewrite_module(module)
+    module.attributes.update(options.module_attributes())
+
+
+@dataclass(frozen=True)
+class Discretize(ModulePass):
+    """Turn nir neurons, delays and thresholds into snn ops; see the module docstring."""
+
+    name = "discretize"
+
+    dt: float | int | str = 1e-4
+    method: str = "euler"
+    reset: str = "value"
+    v_init: str = "zero"
+    current: str = "new"
+    round_delays: bool = False
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        discretize_module(op, **{f.name: getattr(self, f.name)
+                                 for f in dataclasses.fields(DiscretizeOptions)})
+
+
+@dataclass
+class DiscretizeNode(RewritePattern):
+    """Replace one nir neuron/delay/threshold op by its snn op with per-step coefficients."""
+
+    options: DiscretizeOptions
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, NodeOp):
+            return
+        lowered = _lower(op, self.options)
+        if lowered is None:
+            return
+        kind, arrays, strings = lowered
+        shape = op.output_shape
+        props: dict[str, Attribute] = {"node_name": op.node_name}
+        for field, values in arrays.items():
+            values = np.broadcast_to(values, shape).copy()
+            if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+                raise _error(op, field, "the discretized coefficient is not finite "
+                             f"(dt={self.options.dt} s overflows with these parameters)")
+            props[field] = to_dense(values)
+        props.update({k: StringAttr(v) for k, v in strings.items()})
+        if op.metadata is not None:
+            props["metadata"] = op.metadata
+        new = kind.create(operands=list(op.operands), result_types=[op.results[0].type],
+                          properties=props, attributes=dict(op.attributes))
+        rewriter.replace(op, new)
+
+
+# -------------------------------------------------------------------------------------
+# coefficients
+
+Lowered = tuple[type[snn.SnnNodeOp], dict[str, np.ndarray], dict[str, str]]
+
+
+def _lower(op: NodeOp, o: DiscretizeOptions) -> Lowered | None:
+    """The snn op kind, its arrays (float64/int64, broadcastable) and string props."""
+    match op:
+        case nir.LIOp() | nir.LIFOp():
+            arrays = _membrane(op, o, "tau")
+            if isinstance(op, nir.LIOp):
+                return snn.LIOp, arrays, {}
+            return snn.LIFOp, {**arrays, **_firing(op)}, {"reset": o.reset}
+        case nir.CubaLIOp() | nir.CubaLIFOp():
+            decay, gain = _decay_gain(op, o, "tau_syn")
+            arrays = {"i_decay": decay, "i_gain": gain * _f64(op, "w_in"),
+                      **_membrane(op, o, "tau_mem")}
+            if isinstance(op, nir.CubaLIOp):
+                return snn.CubaLIOp, arrays, {"current": o.current}
+            return (snn.CubaLIFOp, {**arrays, **_firing(op)},
+                    {"current": o.current, "reset": o.reset})
+        case nir.IOp() | nir.IFOp():
+            arrays = {"v_gain": _f64(op, "r"), "v_init": np.zeros(())}
+            if isinstance(op, nir.IOp):
+                return snn.IOp, arrays, {}
+            return snn.IFOp, {**arrays, **_firing(op)}, {"reset": o.reset}
+        case nir.DelayOp():
+            return snn.DelayOp, {"steps": _delay_steps(op, o)}, {}
+        case nir.ThresholdOp():
+            return snn.ThresholdOp, {"threshold": _f64(op, "threshold")}, {}
+    return None
+
+
+def _membrane(op: NodeOp, o: DiscretizeOptions, tau_field: str) -> dict[str, np.ndarray]:
+    """v_decay, v_gain, v_bias, v_init of tau dv/dt = (v_leak - v) + r*x."""
+    decay, gain = _decay_gain(op, o, tau_field)
+    v_leak = _f64(op, "v_leak")
+    return {"v_decay": decay, "v_gain": gain * _f64(op, "r"), "v_bias": gain * v_leak,
+            "v_init": v_leak if o.v_init == "leak" else np.zeros(())}
+
+
+def _firing(op: NodeOp) -> dict[str, np.ndarray]:
+    return {"v_threshold": _f64(op, "v_threshold"), "v_reset": _f64(op, "v_reset")}
+
+
+def _decay_gain(op: NodeOp, o: DiscretizeOptions, tau_field: str) -> tuple[np.ndarray, np.ndarray]:
+    """(decay, 1 - decay) of tau dy/dt = -y + ...: euler 1 - dt/tau, exact exp(-dt/tau)."""
+    tau = _f64(op, tau_field)
+    if not np.all(np.isfinite(tau)) or np.any(tau <= 0):
+        bad = tau.flat[np.flatnonzero(~(np.isfinite(tau) & (tau > 0)))[0]]
+        raise _error(op, tau_field, f"must be a finite time constant > 0, found {bad}")
+    ratio = o.dt / tau
+    if o.method == "exact":
+        decay = np.exp(-ratio)
+        return decay, 1.0 - decay
+    if np.any(ratio > 1):
+        shortest = float(tau.min())
+        warnings.warn(
+            f"discretize: node {op.label}, field '{tau_field}': dt={o.dt:g} s > "
+            f"{tau_field}={shortest:g} s, so forward Euler gives a negative decay "
+            f"{1 - o.dt / shortest:g} (oscillating; unstable beyond dt = 2*{tau_field}); "
+            "use method=exact or a smaller dt", DiscretizeWarning, stacklevel=2)
+    return 1.0 - ratio, ratio
+
+
+def _delay_steps(op: NodeOp, o: DiscretizeOptions) -> np.ndarray:
+    delay = _f64(op, "delay")
+    steps = delay / o.dt
+    whole = np.rint(steps)
+    off = np.abs(steps - whole) > DELAY_RTOL * np.abs(steps)
+    if np.any(off) and not o.round_delays:
+        k = np.flatnonzero(off.reshape(-1))[0]
+        d, s = delay.reshape(-1)[k], steps.reshape(-1)[k]
+        raise _error(op, "delay", f"a Delay of {d:g} s is {s:.9g} steps of dt={o.dt:g} s, not "
+                     f"a whole number of steps (within {DELAY_RTOL:g} relative); pass "
+                     "round-delays=true to round it")
+    if np.any(whole >= 2.0**62):
+        raise _error(op, "delay", f"{float(whole.max()):g} steps do not fit in int64")
+    return whole.astype(np.int64)
+
+
+def _f64(op: NodeOp, field: str) -> np.ndarray:
+    values = op.array(field)
+    if values is None:
+        raise _error(op, field, "required field is missing")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _error(op: NodeOp, field: str, message: str) -> NircError:
+    names, current = [], op
+    while current is not None and isinstance(current.properties.get("node_name"), StringAttr):
+        names.insert(0, current.properties["node_name"].data)
+        current = current.parent_op()
+    return NircError(message, node=".".join(names), field=field)
