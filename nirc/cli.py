@@ -57,7 +57,8 @@ class NircGroup(click.Group):
 def main(ctx: click.Context, debug: bool) -> None:
     """nirc: compile NIR spiking neural network graphs for neuromorphic chips.
 
-    Inputs are .nir files (HDF5) or textual IR (.mlir, '-' for stdin).
+    Inputs are .nir files (HDF5), .nirt files (NIR text) or textual IR (.mlir, '-' for
+    stdin).
     """
     ctx.obj = {"debug": debug}
 
@@ -77,7 +78,7 @@ elide_option = click.option("--elide-large", "elide_over", type=click.IntRange(m
 @generic_option
 @elide_option
 def import_cmd(graph: str, output: str | None, generic: bool, elide_over: int | None) -> None:
-    """Import a .nir GRAPH into the nir dialect and print it as textual IR."""
+    """Import a .nir or .nirt GRAPH into the nir dialect and print it as textual IR."""
     from .ir_text import print_module
     from .loading import emit_text, load_module
 
@@ -125,6 +126,30 @@ def opt_cmd(source: str, pipeline: str, output: str | None, print_ir_after_all: 
     from .loading import emit_text
 
     emit_text(text, output)
+
+
+@main.command("convert")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("target", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.option("--inline-max", type=click.IntRange(min=0), default=16, show_default=True,
+              metavar="N", help="Write arrays of more than N elements to the side file "
+              "<stem>.npz (uniform ones as 'fill x').")
+@click.option("--base64", "use_base64", is_flag=True,
+              help="Write large arrays inline as base64 instead of a side file.")
+@click.option("--digest-large", is_flag=True, help="Print large arrays as a one-token "
+              "summary (sha256, min/max/mean) for reading diffs; does not parse back.")
+def convert_cmd(source: str, target: str, inline_max: int, use_base64: bool,
+                digest_large: bool) -> None:
+    """Convert SOURCE to TARGET between .nir (HDF5) and .nirt (NIR text), by extension.
+
+    TARGET '-' or absent prints .nirt text (large arrays inline as base64), so
+    'nirc convert --digest-large' works as a git textconv driver.
+    """
+    from .convert import convert
+
+    if target != "-" and target.endswith(".nir") and (use_base64 or digest_large):
+        raise click.UsageError("--base64 and --digest-large shape .nirt text; TARGET is .nir")
+    convert(source, target, inline_max=inline_max, base64=use_base64, digest_large=digest_large)
 
 
 @main.command("show")

@@ -1,6 +1,7 @@
 """Load any input nirc accepts into a verified module, and write modules out.
 
-``.nir`` files are read with ``nir_file.read_nir`` and imported; anything else is
+``.nir`` files are read with ``nir_file.read_nir``, ``.nirt`` files (NIR text) with
+``nirt_file.read_nirt``, and imported; anything else is
 parsed as textual IR (``-`` is standard input).  Verification failures become
 ``NircError``s naming the file, so every command reports them the same way.
 """
@@ -29,13 +30,16 @@ def read_text(path: str) -> str:
 
 
 def load_module(path: str) -> ModuleOp:
-    """A verified module from a .nir file or textual IR."""
-    if path.endswith(".nir"):
+    """A verified module from a .nir file, a .nirt file (NIR text) or textual IR."""
+    if path.endswith((".nir", ".nirt")):
         from .importer import import_graph
-        from .nir_file import read_nir
 
+        if path.endswith(".nirt"):
+            from .nirt_file import read_nirt as read_graph
+        else:
+            from .nir_file import read_nir as read_graph
         try:
-            module = import_graph(read_nir(path))
+            module = import_graph(read_graph(path))
         except NircError as e:
             raise e.with_file(path) from None
     else:
