@@ -163,5 +163,61 @@ def show_cmd(source: str, max_cycles: int) -> None:
     click.echo(summarize(load_module(source), source, max_cycles=max_cycles), nl=False)
 
 
+@main.command("run")
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]FILE",
+              help="Input array (.npy, shape (T, B, *shape) or (T, *shape)); NAME=FILE.npy "
+              "per Input node, or an .npz keyed by Input node name.")
+@click.option("--generate-input", metavar="SPEC",
+              help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --generate-input.")
+@click.option("--dt", type=float, default=None, help="Time step in seconds [default: 1e-4].")
+@click.option("--method", default=None, help="euler | exact [default: euler].")
+@click.option("--reset", default=None, help="value | subtract [default: value].")
+@click.option("--v-init", default=None, help="zero | leak: initial membrane [default: zero].")
+@click.option("--current", default=None,
+              help="new | previous: the synaptic current CubaLIF's membrane uses [default: new].")
+@click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
+@click.option("--record", "record", multiple=True, metavar="NODE[.v|.i]",
+              help="Also record an internal node's output (NODE) or state (NODE.v, NODE.i); "
+              "repeat or separate with commas.")
+@click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
+@click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
+@click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
+def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
+            dt: float | None, method: str | None, reset: str | None, v_init: str | None,
+            current: str | None, round_delays: bool, record: tuple[str, ...], float64: bool,
+            engine: str, output: str | None) -> None:
+    """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
+    from .run import (generated_inputs, parse_generate_spec, progress_bar, read_inputs,
+                      save_npz, summary_lines)
+    from nirc.targets.interp.api import load, simulate
+
+    if bool(inputs) == bool(generate_input):
+        raise click.UsageError("give either --input or --generate-input")
+    spec = parse_generate_spec(generate_input) if generate_input else None
+    module = load(graph)
+    data = generated_inputs(module, spec, seed) if spec else read_inputs(inputs)
+    steps = spec["steps"] if spec else _steps_of(data)
+    update, bar = progress_bar(steps)
+    try:
+        results = simulate(module, data, dt=dt, method=method, reset=reset, v_init=v_init,
+                           current=current, round_delays=round_delays,
+                           dtype="float64" if float64 else "float32",
+                           record=[r for item in record for r in item.split(",") if r],
+                           engine=engine, progress=update, keep_batch_axis=True)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if output:
+        save_npz(output, results)
+    click.echo("\n".join(summary_lines(results)))
+
+
+def _steps_of(data) -> int:
+    first = data if not isinstance(data, dict) else next(iter(data.values()), None)
+    return 0 if first is None else int(first.shape[0])
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,115 @@
+"""``nirc run``: simulate a graph with the interpreter and save what it recorded.
+
+Inputs: ``--input X.npy`` (the single Input node), ``--input name=X.npy`` (one per
+Input node), ``--input X.npz`` (arrays keyed by Input node name), or
+``--generate-input rate=R,steps=T,batch=B`` (Bernoulli spikes of probability R per
+element and step, from ``--seed``).  Outputs: an .npz keyed by node name, each of
+shape (T, B, *shape), written atomically; a one-line summary per output on stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import numpy as np
+
+from .diagnostics import NircError
+
+GENERATE_KEYS = {"rate": float, "steps": int, "batch": int}
+
+
+def parse_generate_spec(spec: str) -> dict:
+    """``rate=0.1,steps=1000,batch=8`` -> dict (bad usage: click.UsageError, exit 2)."""
+    values = {"rate": 0.1, "steps": 100, "batch": 1}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        key, sep, text = item.partition("=")
+        if not sep or key not in GENERATE_KEYS:
+            raise click.UsageError(f"--generate-input: expected rate=R,steps=T,batch=B, found '{item}'")
+        try:
+            values[key] = GENERATE_KEYS[key](text)
+        except ValueError:
+            raise click.UsageError(f"--generate-input: {key} must be a number, found '{text}'") from None
+    if not 0.0 <= values["rate"] <= 1.0 or values["steps"] < 1 or values["batch"] < 1:
+        raise click.UsageError("--generate-input: need 0 <= rate <= 1, steps >= 1, batch >= 1")
+    return values
+
+
+def generated_inputs(module, spec: dict, seed: int) -> dict[str, np.ndarray]:
+    """Bernoulli spike trains for every Input node of the module's root graph."""
+    from nirc.dialects.nir import InputOp
+    from nirc.exporter import root_graph
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for op in root_graph(module).nodes():
+        if isinstance(op, InputOp):
+            shape = (spec["steps"], spec["batch"], *op.output_shape)
+            out[op.node_name.data] = (rng.random(shape) < spec["rate"]).astype(np.float32)
+    return out
+
+
+def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
+    """Arrays from ``X.npy``, ``name=X.npy`` or ``X.npz`` arguments."""
+    named: dict[str, np.ndarray] = {}
+    single = None
+    for spec in specs:
+        name, sep, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+        array = _load_array(path)
+        if isinstance(array, dict):
+            named.update(array)
+        elif sep:
+            named[name] = array
+        elif single is None and not named and len(specs) == 1:
+            single = array
+        else:
+            raise click.UsageError("with several --input options, write each as name=FILE.npy")
+    return single if single is not None else named
+
+
+def _load_array(path: str):
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise NircError("no such file", file=path) from None
+    except (OSError, ValueError) as e:
+        raise NircError(f"not a readable .npy/.npz file ({e})", file=path) from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            return {k: data[k] for k in data.files}
+    return data
+
+
+def progress_bar(steps: int):
+    """A progress callback on an interactive stderr for long runs, else None."""
+    if not sys.stderr.isatty() or steps < 200:
+        return None, None
+    bar = click.progressbar(length=steps, label="simulating", file=sys.stderr)
+    bar.__enter__()
+    done = [0]
+
+    def update(t: int) -> None:
+        bar.update(t - done[0])
+        done[0] = t
+
+    return update, bar
+
+
+def summary_lines(results: dict[str, np.ndarray]) -> list[str]:
+    lines = []
+    for name, a in results.items():
+        binary = a.size and np.isin(a, (0, 1)).all()
+        what = (f"{int(a.sum())} spikes, rate {a.mean():.4g} per step" if binary
+                else f"min {a.min():.4g}, mean {a.mean():.4g}, max {a.max():.4g}")
+        lines.append(f"{name}: shape {list(a.shape)}, {what}")
+    return lines
+
+
+def save_npz(path: str, results: dict[str, np.ndarray]) -> None:
+    from .atomic import write_with
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **results)
+
+    write_with(path, write)

@@ -1,0 +1,184 @@
+"""``simulate``: run a NIR graph or a module with explicit discretization options.
+
+Inputs are keyed by Input node name (a single array is fine for a single Input),
+each of shape (T, B, *shape) or (T, *shape); results are keyed by Output node name
+(and by recorded internal ``node``, ``node.v``, ``node.i``), of shape (T, B, *shape),
+or (T, *shape) where the inputs had no batch axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from nirc.diagnostics import NircError
+
+from .plan import Plan, make_plan
+
+ENGINES = ("auto", "reference", "fast")
+
+
+def simulate(graph, inputs, *, dt: float | None = None, method: str | None = None,
+             reset: str | None = None, v_init: str | None = None, current: str | None = None,
+             round_delays: bool = False, dtype="float32", record: Iterable[str] = (),
+             engine: str = "auto", progress: Callable[[int], None] | None = None,
+             keep_batch_axis: bool = False) -> dict[str, np.ndarray]:
+    """Simulate ``graph`` (a path, a nir.NIRGraph or a module) on ``inputs``.
+
+    ``dt`` (s), ``method`` (euler | exact), ``reset`` (value | subtract), ``v_init``
+    (zero | leak), ``current`` (new | previous) and ``round_delays`` are the
+    ``discretize`` options (None: its documented defaults); ``dtype`` is float32 or
+    float64; ``record`` names internal nodes (``lif1``: its output, ``lif1.v``,
+    ``lif1.i``: its state after each step).  Results keep the batch axis if the
+    inputs had one or ``keep_batch_axis`` is set.
+    """
+    simulator = Simulator(graph, dt=dt, method=method, reset=reset, v_init=v_init,
+                          current=current, round_delays=round_delays, dtype=dtype, engine=engine)
+    return simulator.run(inputs, record=record, progress=progress, keep_batch_axis=keep_batch_axis)
+
+
+class Simulator:
+    """A graph planned once (flattened, discretized, scheduled) and run many times.
+
+    ``Simulator(graph, **options).run(inputs)`` equals ``simulate(graph, inputs,
+    **options)``; reuse one to avoid planning (and, for the fast engine, compiling)
+    again for every input.
+    """
+
+    def __init__(self, graph, *, dt: float | None = None, method: str | None = None,
+                 reset: str | None = None, v_init: str | None = None,
+                 current: str | None = None, round_delays: bool = False, dtype="float32",
+                 engine: str = "auto"):
+        options = {k: v for k, v in dict(dt=dt, method=method, reset=reset, v_init=v_init,
+                                         current=current).items() if v is not None}
+        if round_delays:
+            options["round_delays"] = True
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise NircError(f"dtype must be float32 or float64, found {np.dtype(dtype)}")
+        if engine not in ENGINES:
+            raise NircError(f"unknown engine '{engine}' (expected one of {', '.join(ENGINES)})")
+        self.plan = make_plan(load(graph), dtype=dtype, **options)
+        self.engine = _engine(engine, self.plan)
+
+    @property
+    def options(self) -> dict:
+        """The discretization options in effect (dt, method, reset, ...)."""
+        return dict(self.plan.options)
+
+    def run(self, inputs, *, record: Iterable[str] = (),
+            progress: Callable[[int], None] | None = None,
+            keep_batch_axis: bool = False) -> dict[str, np.ndarray]:
+        plan = self.plan
+        arrays, steps, batch, batched = check_inputs(plan, inputs)
+        keys = record_keys(plan, record)
+        wanted = [(plan.index(n.name), "y") for n in plan.outputs()] + [k for _, k in keys]
+        results = self.engine(plan, arrays, steps, batch, list(dict.fromkeys(wanted)),
+                              progress=progress)
+        named = {n.name: results[(plan.index(n.name), "y")] for n in plan.outputs()}
+        named.update({label: results[key] for label, key in keys})
+        if not batched and not keep_batch_axis:
+            named = {k: v[:, 0] for k, v in named.items()}
+        return named
+
+
+def load(graph):
+    """A verified module from a path, a nir.NIRGraph or a module."""
+    from xdsl.dialects.builtin import ModuleOp
+
+    if isinstance(graph, ModuleOp):
+        return graph
+    if isinstance(graph, (str, Path)):
+        from nirc.loading import load_module
+
+        return load_module(str(graph))
+    import nir
+
+    if isinstance(graph, nir.NIRGraph):
+        from nirc.importer import import_graph
+        from nirc.loading import verify
+
+        module = import_graph(graph)
+        verify(module, None)
+        return module
+    raise NircError(f"cannot simulate a {type(graph).__name__}: expected a path, "
+                    "a nir.NIRGraph or a module")
+
+
+def check_inputs(plan: Plan, inputs) -> tuple[dict[str, np.ndarray], int, int, bool]:
+    """Validate and cast the inputs: one (T, B, *shape) array per Input node."""
+    nodes = plan.inputs()
+    names = [n.name for n in nodes]
+    if not isinstance(inputs, Mapping):
+        if len(nodes) != 1:
+            raise NircError(f"the graph has {len(nodes)} Input nodes ({', '.join(names)}); "
+                            "give the inputs by name")
+        inputs = {names[0]: inputs}
+    unknown = sorted(set(inputs) - set(names))
+    if unknown:
+        raise NircError(f"no Input node named '{unknown[0]}' (Input nodes: {', '.join(names)})")
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise NircError(f"missing input for Input node '{missing[0]}'", node=missing[0])
+    arrays, dims = {}, set()
+    for node in nodes:
+        a = np.asarray(inputs[node.name])
+        if a.dtype.kind not in "biuf":
+            raise NircError(f"input has dtype {a.dtype}; expected bool, integer or float",
+                            node=node.name)
+        shape = node.out_shape
+        if a.ndim == len(shape) + 1 and a.shape[1:] == shape:
+            batched, a = False, a[:, None]
+        elif a.ndim == len(shape) + 2 and a.shape[2:] == shape:
+            batched = True
+        else:
+            raise NircError(f"input has shape {a.shape}; expected (T, B, {_dims(shape)}) "
+                            f"or (T, {_dims(shape)})", node=node.name)
+        dims.add((a.shape[0], a.shape[1], batched))
+        arrays[node.name] = np.ascontiguousarray(a, dtype=plan.dtype)
+    if len(dims) > 1:
+        raise NircError("inputs differ in number of steps or batch size: "
+                        + ", ".join(f"'{n}' {inputs[n].shape}" for n in names))
+    if not dims:
+        raise NircError("the graph has no Input node")
+    steps, batch, batched = dims.pop()
+    return arrays, steps, batch, batched
+
+
+def _dims(shape) -> str:
+    return ", ".join(str(d) for d in shape)
+
+
+def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int, str]]]:
+    """(label, (node index, 'y' | 'v' | 'i')) for each requested recording."""
+    names = {n.name: i for i, n in enumerate(plan.nodes)}
+    keys = []
+    for label in record:
+        if label in names:
+            keys.append((label, (names[label], "y")))
+            continue
+        base, _, what = label.rpartition(".")
+        if base not in names or what not in ("v", "i"):
+            raise NircError(f"cannot record '{label}': expected a node name, optionally "
+                            "followed by .v or .i")
+        node = plan.nodes[names[base]]
+        if node.kind not in ("leaky", "cuba") or (what == "i" and node.kind != "cuba"):
+            raise NircError(f"cannot record '{what}': a {node.kind} node has no such state", node=base)
+        keys.append((label, (names[base], what)))
+    return keys
+
+
+def _engine(engine: str, plan: Plan):
+    """The fast (numba) engine, or the numpy reference (``reference``, or no numba)."""
+    if engine != "reference":
+        try:
+            from . import fast
+        except ImportError:
+            if engine == "fast":
+                raise NircError("the fast engine needs numba (pip install numba)") from None
+        else:
+            return fast.run
+    from . import reference
+
+    return reference.run

@@ -1,0 +1,201 @@
+"""The fast engine: time is processed in chunks, layer by layer where it can be.
+
+A node that is not on a cycle only needs its sources' values of the same steps, so
+for a chunk of C steps it runs once over the whole chunk: stateless kernels
+(dense, conv, pool, ...) as one numpy call on C*B samples (a large matrix product,
+not C small ones), neurons and delays as one compiled loop over the chunk.  The
+nodes of a cycle (a strongly connected component of the graph) must alternate
+step by step; each such group is compiled by numba into one function that runs
+the whole chunk (``fast_groups``).  Memory is O(C), not O(T), beyond what is
+recorded; C is chosen so that a chunk buffer holds about ``CHUNK_ELEMENTS`` values.
+
+Results equal the reference engine's: neuron and delay updates bit for bit, matrix
+products up to the rounding of a different summation order.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from . import fast_kernels as fk
+from . import kernels
+from .fast_groups import LoopGroup
+from .plan import Node, Plan
+
+CHUNK_ELEMENTS = 1 << 22
+
+
+def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
+        record: list[tuple[int, str]], progress=None) -> dict[tuple[int, str], np.ndarray]:
+    return FastRunner(plan, batch, record).run(inputs, steps, progress)
+
+
+def chunk_length(plan: Plan, batch: int, steps: int) -> int:
+    widest = max((int(np.prod(n.out_shape)) for n in plan.nodes), default=1)
+    return int(max(1, min(steps, CHUNK_ELEMENTS // max(1, batch * widest))))
+
+
+class FastRunner:
+    def __init__(self, plan: Plan, batch: int, record: list[tuple[int, str]]):
+        self.plan, self.batch, self.dtype = plan, batch, plan.dtype
+        self.record = record
+        self.units = _units(plan)
+        self.state: dict[int, object] = {}
+        for unit in self.units:
+            if isinstance(unit, LoopGroup):
+                unit.prepare(plan, batch, record)
+            else:
+                self.state[unit] = _free_state(plan.nodes[unit], batch, self.dtype)
+
+    def run(self, inputs, steps: int, progress=None) -> dict[tuple[int, str], np.ndarray]:
+        plan, batch = self.plan, self.batch
+        recordings = {key: np.zeros((steps, batch, *plan.nodes[key[0]].out_shape), self.dtype)
+                      for key in self.record}
+        c = chunk_length(plan, batch, steps)
+        for t0 in range(0, steps, c):
+            t1 = min(steps, t0 + c)
+            chunk: dict[int, np.ndarray] = {}
+            for unit in self.units:
+                if isinstance(unit, LoopGroup):
+                    unit.run_chunk(plan, chunk, t0, t1 - t0, recordings)
+                else:
+                    self._free(unit, inputs, chunk, t0, t1, recordings)
+            if progress is not None:
+                progress(t1)
+        return recordings
+
+    def _free(self, k: int, inputs, chunk, t0: int, t1: int, recordings) -> None:
+        node = self.plan.nodes[k]
+        n = t1 - t0
+        if node.kind == "input":
+            y = inputs[node.name][t0:t1]
+        else:
+            x = summed_chunk(node, chunk, n, self.batch, self.dtype)
+            y = _apply_free(node, self.state.get(k), x, self.batch, recordings.get((k, "v")),
+                            recordings.get((k, "i")), t0)
+        chunk[k] = y
+        rec = recordings.get((k, "y"))
+        if rec is not None:
+            rec[t0:t1] = y
+
+
+def summed_chunk(node: Node, chunk, n: int, batch: int, dtype) -> np.ndarray:
+    """Sum of the node's (same-step) sources over the chunk, (C, B, *in_shape)."""
+    if not node.sources:
+        return np.zeros((n, batch, *node.in_shape), dtype)
+    total = chunk[node.sources[0][0]]  # kernels never write to their input
+    for s, _ in node.sources[1:]:
+        total = total + chunk[s]
+    return total
+
+
+def _free_state(node: Node, batch: int, dtype):
+    if node.kind in ("leaky", "cuba"):
+        from .neurons import NeuronState
+
+        return NeuronState(node, batch, dtype)
+    if node.kind == "delay":
+        steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
+        return {"steps": steps, "history": np.zeros((int(steps.max(initial=0)), batch, steps.size),
+                                                    dtype)}
+    return None
+
+
+def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: int):
+    n = x.shape[0]
+    if node.kind == "output":
+        return x
+    if node.kind == "dense" and x.ndim == 3 and _sparse(x):
+        return _dense_sparse(node, x.reshape(n * batch, -1)).reshape(n, batch, *node.out_shape)
+    if node.kind in kernels.STATELESS:
+        merged = x.reshape(n * batch, *node.in_shape)
+        return kernels.STATELESS[node.kind](node, merged).reshape(n, batch, *node.out_shape)
+    flat = x.reshape(n, batch, -1)
+    if node.kind == "delay":
+        return _delay_chunk(node, state, flat).reshape(x.shape)
+    y = np.empty_like(flat)
+    p = node.params
+    m = flat.shape[2]
+    v = state.v.reshape(batch, m)
+    args = _neuron_args(node, m, x.dtype)
+    if node.kind == "leaky":
+        fk.leaky_chunk(flat, v, *args, y, _rec(rec_v, t0, n, batch, m, x.dtype), rec_v is not None)
+    else:
+        i = state.i.reshape(batch, m)
+        fk.cuba_chunk(flat, v, i, p["i_decay"].reshape(-1), p["i_gain"].reshape(-1), *args,
+                      p["current_new"], y, _rec(rec_v, t0, n, batch, m, x.dtype),
+                      _rec(rec_i, t0, n, batch, m, x.dtype), rec_v is not None, rec_i is not None)
+    return y.reshape(n, batch, *node.out_shape)
+
+
+SPARSE_FRACTION = 0.2  # below this fraction of nonzero inputs, skip zeros instead of GEMM
+
+
+def _sparse(x: np.ndarray) -> bool:
+    return np.count_nonzero(x) < SPARSE_FRACTION * x.size
+
+
+def _dense_sparse(node: Node, x: np.ndarray) -> np.ndarray:
+    p = node.params
+    wt = p.get("weight_t")
+    if wt is None:
+        wt = p["weight_t"] = np.ascontiguousarray(p["weight"].T)
+    bias = p["bias"]
+    y = np.empty((x.shape[0], wt.shape[1]), x.dtype)
+    fk.dense_rows_sparse(np.ascontiguousarray(x), wt, bias if bias is not None else wt[0], bias is not None, y)
+    return y
+
+
+def _neuron_args(node: Node, m: int, dtype) -> tuple:
+    """(decay, gain, bias, thr, vreset, spiking, subtract), flattened to (M,)."""
+    p = node.params
+    zeros = np.zeros(m, dtype)
+    if p["spiking"]:
+        thr, vreset, subtract = p["v_threshold"].reshape(-1), p["v_reset"].reshape(-1), p["subtract"]
+    else:
+        thr, vreset, subtract = zeros, zeros, False
+    return (p["v_decay"].reshape(-1), p["v_gain"].reshape(-1), p["v_bias"].reshape(-1),
+            thr, vreset, bool(p["spiking"]), bool(subtract))
+
+
+def _rec(rec, t0: int, n: int, batch: int, m: int, dtype) -> np.ndarray:
+    if rec is None:
+        return fk.empty_record(dtype)
+    return rec[t0:t0 + n].reshape(n, batch, m)
+
+
+def _delay_chunk(node: Node, state: dict, x: np.ndarray) -> np.ndarray:
+    """y[t] = x[t - steps] across chunk boundaries, from the last max(steps) inputs."""
+    history = state["history"]
+    length = history.shape[0]
+    if length == 0:
+        return x
+    joined = np.concatenate([history, x], axis=0)
+    t = np.arange(x.shape[0])[:, None] + length - state["steps"][None, :]
+    y = np.take_along_axis(joined, t[:, None, :], axis=0)
+    state["history"] = joined[-length:].copy()
+    return y
+
+
+def _units(plan: Plan) -> list:
+    """Node indices and LoopGroups in step order (a group at its first member)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(len(plan.nodes)))
+    g.add_edges_from((s, k) for k, n in enumerate(plan.nodes) for s, _ in n.sources)
+    group_of: dict[int, LoopGroup] = {}
+    for component in nx.strongly_connected_components(g):
+        members = sorted(component)
+        if len(members) > 1 or g.has_edge(members[0], members[0]):
+            group = LoopGroup(members)
+            for m in members:
+                group_of[m] = group
+    units, seen = [], set()
+    for k in range(len(plan.nodes)):
+        group = group_of.get(k)
+        if group is None:
+            units.append(k)
+        elif id(group) not in seen:
+            seen.add(id(group))
+            units.append(group)
+    return units

@@ -1,0 +1,204 @@
+"""Cyclic groups of the fast engine: the nodes of one strongly connected component.
+
+They must alternate step by step, so the group's whole per-step loop over a chunk
+is generated as Python source and compiled by numba into one function (no Python
+dispatch per step).  Inputs from outside the group are summed per chunk
+beforehand; an edge inside the group delivers the source's output of the same
+step, or of the previous step if the plan marks it delayed (kept in ``prev``
+buffers across chunks).  Groups holding a convolution or pooling node (rare in a
+cycle) run the same loop in Python with the numpy kernels instead.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import fast_kernels as fk
+from . import kernels
+from .neurons import DelayLine, NeuronState, step
+from .plan import Plan
+
+COMPILED_KINDS = {"dense", "scale", "threshold", "reshape", "delay", "leaky", "cuba"}
+
+
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled(source: str):
+    """The numba function of a generated source (compiled once per process and types)."""
+    function = _COMPILED.get(source)
+    if function is None:
+        namespace = {name: getattr(fk, name) for name in
+                     ("add_into", "dense_step", "scale_step", "threshold_step", "delay_step",
+                      "leaky_step", "cuba_step")}
+        exec(compile(source, "<nirc loop group>", "exec"), namespace)
+        function = _COMPILED[source] = numba.njit(nogil=True)(namespace["group_step"])
+    return function
+
+
+class LoopGroup:
+    def __init__(self, members: list[int]):
+        self.members = members
+
+    # ---- set-up -----------------------------------------------------------------
+    def prepare(self, plan: Plan, batch: int, record: list[tuple[int, str]]) -> None:
+        nodes, dtype = plan.nodes, plan.dtype
+        inside = set(self.members)
+        self.batch, self.dtype = batch, dtype
+        self.external = {k: [s for s, _ in nodes[k].sources if s not in inside] for k in self.members}
+        self.delayed_sources = sorted({s for k in self.members for s, d in nodes[k].sources if d})
+        used_outside = {s for j, n in enumerate(nodes) if j not in inside for s, _ in n.sources}
+        self.exported = [k for k in self.members
+                         if k in used_outside or (k, "y") in record]
+        self.recorded_states = [(k, w) for k, w in record if k in inside and w in ("v", "i")]
+        self.compiled = all(nodes[k].kind in COMPILED_KINDS for k in self.members)
+        if self.compiled:
+            self._prepare_compiled(plan)
+        else:
+            self._prepare_python(plan)
+
+    def _width(self, plan: Plan, k: int, side: str = "out") -> int:
+        node = plan.nodes[k]
+        return int(np.prod(node.out_shape if side == "out" else node.in_shape))
+
+    # ---- per chunk --------------------------------------------------------------
+    def run_chunk(self, plan: Plan, chunk: dict, t0: int, n: int, recordings: dict) -> None:
+        nodes, batch = plan.nodes, self.batch
+        ext = {}
+        for k, sources in self.external.items():
+            if sources:
+                total = chunk[sources[0]]
+                for s in sources[1:]:
+                    total = total + chunk[s]
+                ext[k] = total.reshape(n, batch, -1)
+        outs = {k: np.empty((n, batch, self._width(plan, k)), self.dtype) for k in self.exported}
+        recs = {(k, w): recordings[(k, w)][t0:t0 + n].reshape(n, batch, -1)
+                for k, w in self.recorded_states}
+        if self.compiled:
+            self._run_compiled(n, t0, ext, outs, recs)
+        else:
+            self._run_python(plan, n, ext, outs, recs)
+        for k, out in outs.items():
+            chunk[k] = out.reshape(n, batch, *nodes[k].out_shape)
+            rec = recordings.get((k, "y"))
+            if rec is not None:
+                rec[t0:t0 + n] = chunk[k]
+
+    # ---- compiled -----------------------------------------------------------------
+    def _prepare_compiled(self, plan: Plan) -> None:
+        nodes, batch, dtype = plan.nodes, self.batch, self.dtype
+        self.args: dict[str, np.ndarray | int | float | bool] = {}
+        lines: list[str] = []
+        arg = self._arg
+        for k in self.members:
+            node = nodes[k]
+            x = arg(f"x{k}", np.zeros((batch, self._width(plan, k, "in")), dtype))
+            y = arg(f"y{k}", np.zeros((batch, self._width(plan, k)), dtype))
+            lines.append(f"{x}[:, :] = ext{k}[t]" if self.external[k] else f"{x}[:, :] = 0.0")
+            for s, delayed in node.sources:
+                if s in self.external[k]:
+                    continue
+                lines.append(f"add_into({x}, {'prev' if delayed else 'y'}{s})")
+            lines.extend(self._kernel_lines(node, k, x, y))
+            if k in self.exported:
+                lines.append(f"out{k}[t] = {y}")
+            for kk, w in self.recorded_states:
+                if kk == k:
+                    lines.append(f"rec_{w}{k}[t] = {w}{k}")
+        for s in self.delayed_sources:
+            arg(f"prev{s}", np.zeros((batch, self._width(plan, s)), dtype))
+            lines.append(f"prev{s}[:, :] = y{s}")
+        self.state_names = list(self.args)
+        self.chunk_names = ([f"ext{k}" for k in self.members if self.external[k]]
+                            + [f"out{k}" for k in self.exported]
+                            + [f"rec_{w}{k}" for k, w in self.recorded_states])
+        params = ", ".join(["n", "t0", *self.state_names, *self.chunk_names])
+        body = "\n".join("        " + line for line in lines)
+        source = f"def group_step({params}):\n    for t in range(n):\n{body}\n"
+        self.source = source
+        self.function = _compiled(source)
+
+    def _arg(self, name: str, value) -> str:
+        self.args[name] = value
+        return name
+
+    def _kernel_lines(self, node, k: int, x: str, y: str) -> list[str]:
+        p, arg, m = node.params, self._arg, self._width_of(node)
+        if node.kind == "dense":
+            wt = arg(f"wt{k}", np.ascontiguousarray(p["weight"].T))
+            bias = arg(f"b{k}", p["bias"] if p["bias"] is not None else np.zeros(m, self.dtype))
+            return [f"dense_step({x}, {wt}, {bias}, {p['bias'] is not None}, {y})"]
+        if node.kind == "scale":
+            return [f"scale_step({x}, {arg(f's{k}', p['scale'].reshape(-1))}, {y})"]
+        if node.kind == "threshold":
+            return [f"threshold_step({x}, {arg(f'th{k}', p['threshold'].reshape(-1))}, {y})"]
+        if node.kind == "reshape":
+            return [f"{y}[:, :] = {x}"]
+        if node.kind == "delay":
+            steps = np.broadcast_to(p["steps"], node.out_shape).reshape(-1).astype(np.int64)
+            ring = arg(f"ring{k}", np.zeros((int(steps.max(initial=0)) + 1, self.batch, m), self.dtype))
+            return [f"delay_step({x}, {ring}, t0 + t, {arg(f'steps{k}', steps)}, {y})"]
+        v = arg(f"v{k}", NeuronState(node, self.batch, self.dtype).v.reshape(self.batch, m))
+        common = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("v_decay", "v_gain", "v_bias")]
+        spiking = bool(p["spiking"])
+        zeros = np.zeros(m, self.dtype)
+        thr = arg(f"thr{k}", p["v_threshold"].reshape(-1) if spiking else zeros)
+        vreset = arg(f"vreset{k}", p["v_reset"].reshape(-1) if spiking else zeros)
+        flags = f"{spiking}, {bool(p.get('subtract', False))}"
+        if node.kind == "leaky":
+            return [f"leaky_step({x}, {v}, {', '.join(common)}, {thr}, {vreset}, {flags}, {y})"]
+        i = arg(f"i{k}", np.zeros((self.batch, m), self.dtype))
+        syn = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("i_decay", "i_gain")]
+        return [f"cuba_step({x}, {v}, {i}, {', '.join(syn)}, {', '.join(common)}, {thr}, "
+                f"{vreset}, {flags}, {bool(p['current_new'])}, {y})"]
+
+    @staticmethod
+    def _width_of(node) -> int:
+        return int(np.prod(node.out_shape))
+
+    def _run_compiled(self, n: int, t0: int, ext, outs, recs) -> None:
+        values = [self.args[name] for name in self.state_names]
+        chunk_values = ([ext[k] for k in self.members if self.external[k]]
+                        + [outs[k] for k in self.exported]
+                        + [recs[(k, w)] for k, w in self.recorded_states])
+        self.function(n, t0, *values, *chunk_values)
+
+    # ---- python fallback (conv/pool in a cycle) -------------------------------------
+    def _prepare_python(self, plan: Plan) -> None:
+        nodes, batch, dtype = plan.nodes, self.batch, self.dtype
+        self.nodes = {k: nodes[k] for k in self.members}
+        self.states = {}
+        for k in self.members:
+            node = nodes[k]
+            if node.kind in ("leaky", "cuba"):
+                self.states[k] = NeuronState(node, batch, dtype)
+            elif node.kind == "delay":
+                self.states[k] = DelayLine(node, batch, dtype)
+        self.prev = {s: np.zeros((batch, *nodes[s].out_shape), dtype) for s in self.delayed_sources}
+
+    def _run_python(self, plan: Plan, n: int, ext, outs, recs) -> None:
+        batch = self.batch
+        for t in range(n):
+            current = {}
+            for k in self.members:
+                node = self.nodes[k]
+                x = (ext[k][t].reshape(batch, *node.in_shape).copy() if k in ext
+                     else np.zeros((batch, *node.in_shape), self.dtype))
+                for s, delayed in node.sources:
+                    if s not in self.external[k]:
+                        x += self.prev[s] if delayed else current[s]
+                if node.kind in ("leaky", "cuba"):
+                    y = step(node, self.states[k], x)
+                elif node.kind == "delay":
+                    y = self.states[k].step(x)
+                else:
+                    y = kernels.STATELESS[node.kind](node, x)
+                current[k] = y
+                if k in outs:
+                    outs[k][t] = y.reshape(batch, -1)
+                for kk, w in self.recorded_states:
+                    if kk == k:
+                        recs[(k, w)][t] = getattr(self.states[k], w).reshape(batch, -1)
+            for s in self.delayed_sources:
+                self.prev[s] = current[s]

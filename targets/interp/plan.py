@@ -1,0 +1,268 @@
+"""Plan a module for simulation: one flat list of nodes in step order.
+
+``make_plan`` copies the module, inlines nested graphs (``flatten-subgraphs``),
+discretizes continuous-time ``nir`` neurons with the given options (``discretize``,
+unless the module is already at the ``snn`` stage) and turns every node op into a
+``Node``: a kernel kind, its parameters as numpy arrays of the simulation dtype, its
+per-sample input and output shapes, and its sources (which nodes feed it, and
+whether the edge is delayed by one step; see ``schedule``).  Both engines execute
+this plan; nothing here depends on the engine.
+
+Kinds and their per-step meaning (x = sum of the node's sources, per sample):
+
+=========  =====================================================================
+input      y = the user's input array for this Input node at step t
+output     y = x (recorded)
+dense      y = W x + b  (Affine; Linear has b = 0); W is (out, in) on the last axis
+conv       y = conv(x, W) + b per PyTorch (stride, padding, dilation, groups), 1-d/2-d
+pool       y = scale * sum of x over each window (SumPool2d: 1, AvgPool2d: 1/(kh*kw))
+reshape    y = x reshaped to the output shape (Flatten)
+scale      y = s * x
+threshold  y = 1 if x > threshold else 0
+delay      y[t] = x[t - steps] (0 before)
+leaky      snn.li / snn.lif / snn.i / snn.if (snn.i, snn.if: decay 1, bias 0)
+cuba       snn.cuba_li / snn.cuba_lif
+=========  =====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from nirc.diagnostics import NircError
+
+from .schedule import step_schedule
+
+SimOptions = dict  # dt, method, reset, v_init, current, round_delays (see discretize)
+
+
+@dataclass
+class Node:
+    """One node of the plan; ``sources`` index ``Plan.nodes`` with a delayed flag."""
+
+    name: str
+    kind: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    params: dict = field(default_factory=dict)
+    sources: list[tuple[int, bool]] = field(default_factory=list)
+
+    @property
+    def spiking(self) -> bool:
+        return bool(self.params.get("spiking", False))
+
+
+@dataclass
+class Plan:
+    nodes: list[Node]
+    dtype: np.dtype
+    options: dict
+
+    def inputs(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "input"]
+
+    def outputs(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "output"]
+
+    def index(self, name: str) -> int:
+        for i, n in enumerate(self.nodes):
+            if n.name == name:
+                return i
+        raise KeyError(name)
+
+
+def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
+    """Plan ``module`` (nir or snn stage); ``options`` go to ``discretize``."""
+    from nirc.exporter import root_graph
+    from nirc.passes.discretize import discretize_module
+    from nirc.passes.flatten_subgraphs import flatten
+
+    module = module.clone()
+    graph = root_graph(module)
+    flatten(graph)
+    recorded = _recorded_options(module)
+    if _has_continuous_neurons(graph):
+        discretize_module(module, **options)
+        recorded = _recorded_options(module)
+    elif options and recorded:
+        _check_consistent(options, recorded)
+    dtype = np.dtype(dtype)
+    ops = list(graph.nodes())
+    names = [_name(op) for op in ops]
+    index = {op: i for i, op in enumerate(ops)}
+    edges = [(names[index[v.owner]], names[i]) for i, op in enumerate(ops) for v in op.operands]
+    order, delayed = step_schedule(names, edges)
+    position = {name: k for k, name in enumerate(order)}
+    nodes: list[Node] = [None] * len(ops)  # type: ignore[list-item]
+    for i, op in enumerate(ops):
+        node = _node(op, dtype)
+        # fan-in is summed in the order of the source names, so that edge order in
+        # the file cannot change a single bit of the result
+        sources = sorted(names[index[v.owner]] for v in op.operands)
+        node.sources = [(position[s], (s, names[i]) in delayed) for s in sources]
+        nodes[position[names[i]]] = node
+    return Plan(nodes, dtype, recorded)
+
+
+def _name(op) -> str:
+    return op.node_name.data
+
+
+def _has_continuous_neurons(graph) -> bool:
+    return any(op.name in _CONTINUOUS for op in graph.nodes())
+
+
+_CONTINUOUS = {"nir.li", "nir.lif", "nir.cuba_li", "nir.cuba_lif", "nir.i", "nir.if",
+               "nir.delay", "nir.threshold"}
+
+
+def _recorded_options(module: ModuleOp) -> dict:
+    out = {}
+    for key, attr in module.attributes.items():
+        if key.startswith("nirc."):
+            out[key[5:]] = getattr(attr, "value", attr)
+            out[key[5:]] = getattr(out[key[5:]], "data", out[key[5:]])
+    return out
+
+
+def _check_consistent(options: dict, recorded: dict) -> None:
+    for key, value in options.items():
+        if value is not None and key in recorded and recorded[key] != value:
+            raise NircError(f"the module is already discretized with {key}={recorded[key]}; "
+                            f"cannot simulate it with {key}={value}")
+
+
+# -------------------------------------------------------------------------------------
+# op -> Node
+
+
+def _node(op, dtype: np.dtype) -> Node:
+    kind = op.name
+    out_shape = tuple(op.output_shape) if op.results else tuple(op.input_shape or ())
+    in_shape = tuple(op.input_shape) if op.operands else out_shape
+    node = Node(_name(op), "", in_shape, out_shape)
+    build = _BUILDERS.get(kind)
+    if build is None:
+        raise NircError(f"the interpreter cannot simulate '{kind}'", node=node.name)
+    build(op, node, lambda f: _float(op, f, dtype))
+    return node
+
+
+def _float(op, f: str, dtype: np.dtype):
+    a = op.array(f)
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+
+def _input(op, node, get):
+    node.kind = "input"
+
+
+def _output(op, node, get):
+    node.kind = "output"
+
+
+def _dense(op, node, get):
+    node.kind = "dense"
+    w = get("weight")
+    node.params = {"weight": w, "bias": get("bias") if op.name == "nir.affine" else None}
+
+
+def _conv(op, node, get):
+    kernel, stride, padding, dilation = op._geometry()
+    node.kind = "conv"
+    node.params = {
+        "weight": get("weight"), "bias": get("bias"),
+        "stride": stride, "dilation": dilation,
+        "padding": _explicit_padding(padding, kernel, stride, dilation, node.name),
+        "groups": int(op.array("groups").reshape(-1)[0]),
+    }
+
+
+def _explicit_padding(padding, kernel, stride, dilation, name):
+    """(before, after) per spatial dim; 'same' pads like PyTorch (extra on the end)."""
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise NircError("padding='same' with stride > 1 is undefined (PyTorch rejects it)",
+                            node=name, field="padding")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in total]
+    return [(int(p), int(p)) for p in padding]
+
+
+def _pool(op, node, get):
+    from nirc.dialects.nir_shapes import per_dim
+
+    kernel, stride, padding = (per_dim(op.array(f), 2, 0) for f in ("kernel_size", "stride", "padding"))
+    node.kind = "pool"
+    scale = 1.0 if op.name == "nir.sum_pool2d" else 1.0 / (kernel[0] * kernel[1])
+    node.params = {"kernel": kernel, "stride": stride, "padding": [(p, p) for p in padding],
+                   "scale": scale}
+
+
+def _reshape(op, node, get):
+    node.kind = "reshape"
+
+
+def _scale(op, node, get):
+    node.kind = "scale"
+    node.params = {"scale": np.broadcast_to(get("scale"), node.out_shape).copy()}
+
+
+def _threshold(op, node, get):
+    node.kind = "threshold"
+    node.params = {"threshold": np.broadcast_to(get("threshold"), node.out_shape).copy()}
+
+
+def _delay(op, node, get):
+    node.kind = "delay"
+    node.params = {"steps": np.asarray(op.array("steps"), dtype=np.int64)}
+
+
+def _leaky(op, node, get):
+    node.kind = "leaky"
+    integrator = op.name in ("snn.i", "snn.if")
+    shape = node.out_shape
+    node.params = {
+        "v_decay": np.ones(shape, node_dtype(get)) if integrator else get("v_decay"),
+        "v_gain": get("v_gain"),
+        "v_bias": np.zeros(shape, node_dtype(get)) if integrator else get("v_bias"),
+        "v_init": get("v_init"),
+        "spiking": op.name in ("snn.lif", "snn.if"),
+    }
+    _spike_params(op, node, get)
+
+
+def _cuba(op, node, get):
+    node.kind = "cuba"
+    node.params = {f: get(f) for f in ("i_decay", "i_gain", "v_decay", "v_gain", "v_bias", "v_init")}
+    node.params["spiking"] = op.name == "snn.cuba_lif"
+    node.params["current_new"] = op.current.data == "new"
+    _spike_params(op, node, get)
+
+
+def node_dtype(get) -> np.dtype:
+    return get("v_gain").dtype
+
+
+def _spike_params(op, node, get):
+    if node.params["spiking"]:
+        node.params["v_threshold"] = get("v_threshold")
+        node.params["v_reset"] = get("v_reset")
+        node.params["subtract"] = op.reset.data == "subtract"
+
+
+_BUILDERS = {
+    "nir.input": _input, "nir.output": _output,
+    "nir.affine": _dense, "nir.linear": _dense,
+    "nir.conv1d": _conv, "nir.conv2d": _conv,
+    "nir.sum_pool2d": _pool, "nir.avg_pool2d": _pool,
+    "nir.flatten": _reshape, "nir.scale": _scale,
+    "snn.threshold": _threshold, "snn.delay": _delay,
+    "snn.li": _leaky, "snn.lif": _leaky, "snn.i": _leaky, "snn.if": _leaky,
+    "snn.cuba_li": _cuba, "snn.cuba_lif": _cuba,
+}
