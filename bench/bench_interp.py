@@ -163,7 +163,7 @@ def measure_one(peer: str, workload: str, repeat: int) -> dict:
     graph = graph_of(name)
     x = input_of(graph, batch, steps)
     if peer.startswith("nirc"):
-        run = runner_nirc(graph, "reference" if peer == "nirc-reference" else "fast")
+        run = runner_nirc(graph, "reference" if peer == "nirc-reference" else "auto")
     elif peer in ("norse", "snntorch"):
         run = runner_torch(graph, peer)
     elif peer == "spyx":

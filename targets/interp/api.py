@@ -170,8 +170,11 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
 
 
 def _engine(engine: str, plan: Plan):
-    """The fast (numba) engine, or the numpy reference (``reference``, or no numba)."""
-    if engine != "reference":
+    """The fast (numba) engine, or the numpy reference (``reference``, no numba, or
+    ``auto`` on a convolutional network, where the reference's per-step im2col is
+    measured faster: bench/bench_interp.py, cnn_sinabs.nir)."""
+    convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
+    if engine == "fast" or (engine == "auto" and not convolutional):
         try:
             from . import fast
         except ImportError:

@@ -7,7 +7,7 @@ not C small ones), neurons and delays as one compiled loop over the chunk.  The
 nodes of a cycle (a strongly connected component of the graph) must alternate
 step by step; each such group is compiled by numba into one function that runs
 the whole chunk (``fast_groups``).  Memory is O(C), not O(T), beyond what is
-recorded; C is chosen so that a chunk buffer holds about ``CHUNK_ELEMENTS`` values.
+recorded; C is chosen by ``chunk_length``.
 
 Results equal the reference engine's: neuron and delay updates bit for bit, matrix
 products up to the rounding of a different summation order.
@@ -23,7 +23,9 @@ from . import kernels
 from .fast_groups import LoopGroup
 from .plan import Node, Plan
 
-CHUNK_ELEMENTS = 1 << 22
+CACHE_ELEMENTS = 1 << 17  # a chunk buffer of the widest node stays in cache...
+MIN_ROWS = 2048  # ...unless a chunk would give matrix products fewer rows than this
+CONV_ELEMENTS = 1 << 22  # convolutions expand their input k*k-fold (im2col): no MIN_ROWS
 
 
 def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
@@ -32,8 +34,16 @@ def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
 
 
 def chunk_length(plan: Plan, batch: int, steps: int) -> int:
+    """Steps per chunk: small enough that a chunk's buffers stay in cache between the
+    node that writes them and the nodes that read them, large enough to give the
+    matrix products of feed-forward layers MIN_ROWS rows (measured with
+    bench/bench_interp.py: Braille is fastest with cache-sized chunks, the MLP with
+    GEMMs of a few thousand rows)."""
     widest = max((int(np.prod(n.out_shape)) for n in plan.nodes), default=1)
-    return int(max(1, min(steps, CHUNK_ELEMENTS // max(1, batch * widest))))
+    if any(n.kind in ("conv", "pool") for n in plan.nodes):
+        return int(max(1, min(steps, CONV_ELEMENTS // max(1, batch * widest))))
+    rows = -(-MIN_ROWS // batch)
+    return int(max(1, min(steps, max(rows, CACHE_ELEMENTS // max(1, batch * widest)))))
 
 
 class FastRunner:
@@ -95,6 +105,8 @@ def _free_state(node: Node, batch: int, dtype):
         from .neurons import NeuronState
 
         return NeuronState(node, batch, dtype)
+    if node.kind == "dense":
+        return {}
     if node.kind == "delay":
         steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
         return {"steps": steps, "history": np.zeros((int(steps.max(initial=0)), batch, steps.size),
@@ -106,7 +118,7 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
     n = x.shape[0]
     if node.kind == "output":
         return x
-    if node.kind == "dense" and x.ndim == 3 and _sparse(x):
+    if node.kind == "dense" and x.ndim == 3 and _sparse(state, x):
         return _dense_sparse(node, x.reshape(n * batch, -1)).reshape(n, batch, *node.out_shape)
     if node.kind in kernels.STATELESS:
         merged = x.reshape(n * batch, *node.in_shape)
@@ -132,8 +144,12 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
 SPARSE_FRACTION = 0.2  # below this fraction of nonzero inputs, skip zeros instead of GEMM
 
 
-def _sparse(x: np.ndarray) -> bool:
-    return np.count_nonzero(x) < SPARSE_FRACTION * x.size
+def _sparse(state: dict, x: np.ndarray) -> bool:
+    """Whether the input is sparse enough to skip zeros; decided on the run's first
+    chunk and kept (a layer's input rate does not change by an order of magnitude)."""
+    if "sparse" not in state:
+        state["sparse"] = bool(np.count_nonzero(x) < SPARSE_FRACTION * x.size)
+    return state["sparse"]
 
 
 def _dense_sparse(node: Node, x: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 They must alternate step by step, so the group's whole per-step loop over a chunk
 is generated as Python source and compiled by numba into one function (no Python
-dispatch per step).  Inputs from outside the group are summed per chunk
+dispatch per step).  Samples are independent, so the function runs each sample
+through all steps of the chunk on its own, samples spread over threads (prange).  Inputs from outside the group are summed per chunk
 beforehand; an edge inside the group delivers the source's output of the same
 step, or of the previous step if the plan marks it delayed (kept in ``prev``
 buffers across chunks).  Groups holding a convolution or pooling node (rare in a
@@ -30,10 +31,11 @@ def _compiled(source: str):
     function = _COMPILED.get(source)
     if function is None:
         namespace = {name: getattr(fk, name) for name in
-                     ("add_into", "dense_step", "scale_step", "threshold_step", "delay_step",
-                      "leaky_step", "cuba_step")}
+                     ("add_row", "copy_row", "dense_row", "scale_row", "threshold_row",
+                      "delay_row", "leaky_row", "cuba_row")}
+        namespace["prange"] = numba.prange
         exec(compile(source, "<nirc loop group>", "exec"), namespace)
-        function = _COMPILED[source] = numba.njit(nogil=True)(namespace["group_step"])
+        function = _COMPILED[source] = numba.njit(nogil=True, parallel=True)(namespace["group_step"])
     return function
 
 
@@ -95,27 +97,29 @@ class LoopGroup:
             node = nodes[k]
             x = arg(f"x{k}", np.zeros((batch, self._width(plan, k, "in")), dtype))
             y = arg(f"y{k}", np.zeros((batch, self._width(plan, k)), dtype))
-            lines.append(f"{x}[:, :] = ext{k}[t]" if self.external[k] else f"{x}[:, :] = 0.0")
+            lines.append(f"copy_row({x}, ext{k}[t], b)" if self.external[k] else f"{x}[b, :] = 0.0")
             for s, delayed in node.sources:
                 if s in self.external[k]:
                     continue
-                lines.append(f"add_into({x}, {'prev' if delayed else 'y'}{s})")
+                lines.append(f"add_row({x}, {'prev' if delayed else 'y'}{s}, b)")
             lines.extend(self._kernel_lines(node, k, x, y))
             if k in self.exported:
-                lines.append(f"out{k}[t] = {y}")
+                lines.append(f"copy_row(out{k}[t], {y}, b)")
             for kk, w in self.recorded_states:
                 if kk == k:
-                    lines.append(f"rec_{w}{k}[t] = {w}{k}")
+                    lines.append(f"copy_row(rec_{w}{k}[t], {w}{k}, b)")
         for s in self.delayed_sources:
             arg(f"prev{s}", np.zeros((batch, self._width(plan, s)), dtype))
-            lines.append(f"prev{s}[:, :] = y{s}")
+            lines.append(f"copy_row(prev{s}, y{s}, b)")
         self.state_names = list(self.args)
         self.chunk_names = ([f"ext{k}" for k in self.members if self.external[k]]
                             + [f"out{k}" for k in self.exported]
                             + [f"rec_{w}{k}" for k, w in self.recorded_states])
         params = ", ".join(["n", "t0", *self.state_names, *self.chunk_names])
-        body = "\n".join("        " + line for line in lines)
-        source = f"def group_step({params}):\n    for t in range(n):\n{body}\n"
+        body = "\n".join("            " + line for line in lines)
+        # samples are independent: each thread runs its rows through all n steps
+        source = (f"def group_step({params}):\n    for b in prange(x{self.members[0]}.shape[0]):\n"
+                  f"        for t in range(n):\n{body}\n")
         self.source = source
         self.function = _compiled(source)
 
@@ -128,17 +132,17 @@ class LoopGroup:
         if node.kind == "dense":
             wt = arg(f"wt{k}", np.ascontiguousarray(p["weight"].T))
             bias = arg(f"b{k}", p["bias"] if p["bias"] is not None else np.zeros(m, self.dtype))
-            return [f"dense_step({x}, {wt}, {bias}, {p['bias'] is not None}, {y})"]
+            return [f"dense_row({x}, {wt}, {bias}, {p['bias'] is not None}, {y}, b)"]
         if node.kind == "scale":
-            return [f"scale_step({x}, {arg(f's{k}', p['scale'].reshape(-1))}, {y})"]
+            return [f"scale_row({x}, {arg(f's{k}', p['scale'].reshape(-1))}, {y}, b)"]
         if node.kind == "threshold":
-            return [f"threshold_step({x}, {arg(f'th{k}', p['threshold'].reshape(-1))}, {y})"]
+            return [f"threshold_row({x}, {arg(f'th{k}', p['threshold'].reshape(-1))}, {y}, b)"]
         if node.kind == "reshape":
-            return [f"{y}[:, :] = {x}"]
+            return [f"copy_row({y}, {x}, b)"]
         if node.kind == "delay":
             steps = np.broadcast_to(p["steps"], node.out_shape).reshape(-1).astype(np.int64)
             ring = arg(f"ring{k}", np.zeros((int(steps.max(initial=0)) + 1, self.batch, m), self.dtype))
-            return [f"delay_step({x}, {ring}, t0 + t, {arg(f'steps{k}', steps)}, {y})"]
+            return [f"delay_row({x}, {ring}, t0 + t, {arg(f'steps{k}', steps)}, {y}, b)"]
         v = arg(f"v{k}", NeuronState(node, self.batch, self.dtype).v.reshape(self.batch, m))
         common = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("v_decay", "v_gain", "v_bias")]
         spiking = bool(p["spiking"])
@@ -147,11 +151,11 @@ class LoopGroup:
         vreset = arg(f"vreset{k}", p["v_reset"].reshape(-1) if spiking else zeros)
         flags = f"{spiking}, {bool(p.get('subtract', False))}"
         if node.kind == "leaky":
-            return [f"leaky_step({x}, {v}, {', '.join(common)}, {thr}, {vreset}, {flags}, {y})"]
+            return [f"leaky_row({x}, {v}, {', '.join(common)}, {thr}, {vreset}, {flags}, {y}, b)"]
         i = arg(f"i{k}", np.zeros((self.batch, m), self.dtype))
         syn = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("i_decay", "i_gain")]
-        return [f"cuba_step({x}, {v}, {i}, {', '.join(syn)}, {', '.join(common)}, {thr}, "
-                f"{vreset}, {flags}, {bool(p['current_new'])}, {y})"]
+        return [f"cuba_row({x}, {v}, {i}, {', '.join(syn)}, {', '.join(common)}, {thr}, "
+                f"{vreset}, {flags}, {bool(p['current_new'])}, {y}, b)"]
 
     @staticmethod
     def _width_of(node) -> int:
