@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import nirc
 from nirc.cli import main
 from nirc.diagnostics import NircError
-from sim_graphs import DT, sim_graphs, spikes
+from sim_graphs import sim_graphs, spikes
 
 REPO = Path(__file__).resolve().parents[1]
 CONFORMANCE = (REPO / ".." / "shared" / "conformance" / "nir-paper").resolve()

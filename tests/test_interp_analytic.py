@@ -279,7 +279,7 @@ def test_delay_inside_recurrent_loop(engine):
 def naive_conv(x, w, bias, stride, padding, dilation, groups):
     """PyTorch ConvNd on one sample (C, *S): out[o, p] = bias[o] + sum_{c<C/groups, k} w[o, c, k] *
     xpad[g*C/groups + c, p*stride + k*dilation], g = o // (O/groups); padding (before, after)."""
-    (c_in, *size), (c_out, cg, *kernel) = x.shape, w.shape
+    (_, *size), (c_out, cg, *kernel) = x.shape, w.shape
     nd = len(kernel)
     xp = np.pad(x, [(0, 0), *padding])
     out_size = [(size[i] + sum(padding[i]) - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
