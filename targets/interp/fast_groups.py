@@ -95,13 +95,16 @@ class LoopGroup:
         arg = self._arg
         for k in self.members:
             node = nodes[k]
-            x = arg(f"x{k}", np.zeros((batch, self._width(plan, k, "in")), dtype))
             y = arg(f"y{k}", np.zeros((batch, self._width(plan, k)), dtype))
-            lines.append(f"copy_row({x}, ext{k}[t], b)" if self.external[k] else f"{x}[b, :] = 0.0")
-            for s, delayed in node.sources:
-                if s in self.external[k]:
-                    continue
-                lines.append(f"add_row({x}, {'prev' if delayed else 'y'}{s}, b)")
+            internal = [f"{'prev' if delayed else 'y'}{s}" for s, delayed in node.sources
+                        if s not in self.external[k]]
+            if len(internal) == 1 and not self.external[k]:
+                x = internal[0]  # a single source: read it in place (kernels never write x)
+            else:
+                x = arg(f"x{k}", np.zeros((batch, self._width(plan, k, "in")), dtype))
+                lines.append(f"copy_row({x}, ext{k}[t], b)" if self.external[k]
+                             else f"{x}[b, :] = 0.0")
+                lines.extend(f"add_row({x}, {source}, b)" for source in internal)
             lines.extend(self._kernel_lines(node, k, x, y))
             if k in self.exported:
                 lines.append(f"copy_row(out{k}[t], {y}, b)")
@@ -118,7 +121,7 @@ class LoopGroup:
         params = ", ".join(["n", "t0", *self.state_names, *self.chunk_names])
         body = "\n".join("            " + line for line in lines)
         # samples are independent: each thread runs its rows through all n steps
-        source = (f"def group_step({params}):\n    for b in prange(x{self.members[0]}.shape[0]):\n"
+        source = (f"def group_step({params}):\n    for b in prange(y{self.members[0]}.shape[0]):\n"
                   f"        for t in range(n):\n{body}\n")
         self.source = source
         self.function = _compiled(source)
