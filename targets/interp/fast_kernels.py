@@ -19,19 +19,26 @@ jit = numba.njit(cache=True, nogil=True)
 parallel_jit = numba.njit(cache=True, nogil=True, parallel=True)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def fire(u, thr, vreset, spiking, subtract, v, y, b, n):
+    """Spike (strict u > thr) and reset, or pass u through for a non-spiking neuron;
+    branch-free selects, so the neuron loop vectorizes."""
+    if spiking:
+        s = u > thr
+        y[b, n] = 1.0 if s else 0.0
+        r = u - thr if subtract else vreset
+        v[b, n] = r if s else u
+    else:
+        y[b, n] = u
+        v[b, n] = u
+
+
 @jit
 def leaky_row(x, v, decay, gain, bias, thr, vreset, spiking, subtract, y, b):
     """u = (decay*v + gain*x) + bias; spike if u > thr, then reset (see neurons.py)."""
     for n in range(x.shape[1]):
         u = decay[n] * v[b, n] + gain[n] * x[b, n] + bias[n]
-        if spiking:
-            s = u > thr[n]
-            y[b, n] = 1.0 if s else 0.0
-            r = u - thr[n] if subtract else vreset[n]
-            v[b, n] = r if s else u
-        else:
-            y[b, n] = u
-            v[b, n] = u
+        fire(u, thr[n], vreset[n], spiking, subtract, v, y, b, n)
 
 
 @jit
@@ -44,14 +51,7 @@ def cuba_row(x, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, spiking, 
         c = i_new if current_new else i_old
         i[b, n] = i_new
         u = decay[n] * v[b, n] + gain[n] * c + bias[n]
-        if spiking:
-            s = u > thr[n]
-            y[b, n] = 1.0 if s else 0.0
-            r = u - thr[n] if subtract else vreset[n]
-            v[b, n] = r if s else u
-        else:
-            y[b, n] = u
-            v[b, n] = u
+        fire(u, thr[n], vreset[n], spiking, subtract, v, y, b, n)
 
 
 @jit

@@ -77,18 +77,17 @@ class Plan:
 def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
     """Plan ``module`` (nir or snn stage); ``options`` go to ``discretize``."""
     from nirc.exporter import root_graph
-    from nirc.passes.discretize import discretize_module
+    from nirc.passes.discretize import discretize_module, recorded_options
     from nirc.passes.flatten_subgraphs import flatten
 
     module = module.clone()
     graph = root_graph(module)
     flatten(graph)
-    recorded = _recorded_options(module)
-    if _has_continuous_neurons(graph):
-        discretize_module(module, **options)
-        recorded = _recorded_options(module)
-    elif options and recorded:
-        _check_consistent(options, recorded)
+    # options not given default to those a discretized module records; discretize
+    # rejects options that contradict them
+    recorded = recorded_options(module)
+    if options or recorded is None:
+        discretize_module(module, **{**(recorded or {}), **options})
     dtype = np.dtype(dtype)
     ops = list(graph.nodes())
     names = [_name(op) for op in ops]
@@ -104,35 +103,11 @@ def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
         sources = sorted(names[index[v.owner]] for v in op.operands)
         node.sources = [(position[s], (s, names[i]) in delayed) for s in sources]
         nodes[position[names[i]]] = node
-    return Plan(nodes, dtype, recorded)
+    return Plan(nodes, dtype, recorded_options(module) or {})
 
 
 def _name(op) -> str:
     return op.node_name.data
-
-
-def _has_continuous_neurons(graph) -> bool:
-    return any(op.name in _CONTINUOUS for op in graph.nodes())
-
-
-_CONTINUOUS = {"nir.li", "nir.lif", "nir.cuba_li", "nir.cuba_lif", "nir.i", "nir.if",
-               "nir.delay", "nir.threshold"}
-
-
-def _recorded_options(module: ModuleOp) -> dict:
-    out = {}
-    for key, attr in module.attributes.items():
-        if key.startswith("nirc."):
-            out[key[5:]] = getattr(attr, "value", attr)
-            out[key[5:]] = getattr(out[key[5:]], "data", out[key[5:]])
-    return out
-
-
-def _check_consistent(options: dict, recorded: dict) -> None:
-    for key, value in options.items():
-        if value is not None and key in recorded and recorded[key] != value:
-            raise NircError(f"the module is already discretized with {key}={recorded[key]}; "
-                            f"cannot simulate it with {key}={value}")
 
 
 # -------------------------------------------------------------------------------------
