@@ -47,6 +47,16 @@ from .arrays import to_numpy
 Shape = tuple[int, ...]
 
 
+def ssa_name_hint(node_name: str) -> str | None:
+    """The node name as an SSA name hint (``%fc1``), or None where it is not a valid
+    MLIR value name: xDSL's check accepts any Unicode word character (``%sé``), which
+    its lexer then rejects, so non-ASCII names get no hint (the ``node_name`` property
+    keeps them)."""
+    from xdsl.ir import IRWithName
+
+    return node_name if node_name.isascii() and IRWithName.is_valid_name(node_name) else None
+
+
 def signal_type(shape: Sequence[int]) -> TensorType:
     """The type of an edge carrying a per-sample signal of ``shape`` (float32)."""
     return TensorType(Float32Type(), tuple(int(d) for d in shape))

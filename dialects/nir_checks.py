@@ -9,8 +9,10 @@ from .nir_base import NodeOp, Shape
 
 
 def require_int(op: NodeOp, field: str) -> None:
+    """Integer dtype, or an empty array of any numeric dtype: ``nir`` itself builds
+    the shape of a 0-d node as ``np.array(())``, which is float64 (the dtype is kept)."""
     values = op.array(field)
-    if values is not None and values.dtype.kind not in "iu":
+    if values is not None and values.dtype.kind not in "iu" and values.size:
         raise op.error(f"must hold integers, found dtype {values.dtype}", field)
 
 

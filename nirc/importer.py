@@ -17,11 +17,10 @@ import nir
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, ArrayAttr
 from xdsl.ir import Attribute, Block, SSAValue
-from xdsl.ir.core import IRWithName
 
 from nirc.dialects.arrays import UnsupportedDtype, to_dense
 from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp
-from nirc.dialects.nir_base import NodeOp, Shape, signal_type
+from nirc.dialects.nir_base import NodeOp, Shape, signal_type, ssa_name_hint
 from nirc.dialects.nir_graph import port_output_shape
 
 from .diagnostics import NircError
@@ -94,8 +93,8 @@ class _GraphBuilder:
         block = Block(arg_types=[self.port_arg_type(final, p) for p in in_ports])
         for key in self.schedule():
             op = final[key]
-            if op.results and len(op.results) == 1 and IRWithName.is_valid_name(key):
-                op.results[0].name_hint = key
+            if op.results and len(op.results) == 1:
+                op.results[0].name_hint = ssa_name_hint(key)
             incoming = [self.value(final, s) for s, d in self.edges if d.node == key]
             if isinstance(op, GraphOp):
                 op.operands = incoming

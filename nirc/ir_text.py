@@ -17,8 +17,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Attribute
 from xdsl.parser import Parser
+from xdsl.parser.generic_parser import ParserState
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError
+from xdsl.utils.lexer import Input
+from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 
 from nirc.dialects import get_all_dialects
 from nirc.dialects.arrays import to_numpy
@@ -37,10 +40,39 @@ def make_context() -> Context:
     return ctx
 
 
+class NircLexer(MLIRLexer):
+    """xDSL's lexer, reading a literal with raw non-ASCII characters as a string.
+
+    xDSL 0.74 prints a string's non-ASCII characters as byte escapes (``"s\\C3\\A9"``)
+    and lexes any literal whose escapes give non-ASCII bytes as a *bytes* literal, so
+    ``StringAttr("sé")`` came back as ``BytesAttr``.  nirc prints such characters raw
+    (``NircPrinter.print_string_literal``); xDSL's bytes printer escapes every byte
+    above 0x7E, so a literal with raw non-ASCII text is a string and one with only
+    escapes stays bytes: both forms read back as they were printed.
+    """
+
+    def _lex_string_literal(self, start_pos):
+        token = super()._lex_string_literal(start_pos)
+        if token.kind is MLIRTokenKind.BYTES_LIT and not token.span.text.isascii():
+            try:
+                token.span.bytes_contents.decode("utf-8")
+            except UnicodeDecodeError:
+                return token
+            return type(token)(MLIRTokenKind.STRING_LIT, token.span)
+        return token
+
+
+def make_parser(text: str, source: str = "<input>", ctx: Context | None = None) -> Parser:
+    """xDSL's parser over ``NircLexer``."""
+    parser = Parser(ctx or make_context(), "", source)
+    parser._parser_state = ParserState(NircLexer(Input(text, source)))
+    return parser
+
+
 def parse_module(text: str, source: str = "<input>", ctx: Context | None = None) -> ModuleOp:
     """Parse textual IR; a syntax error becomes a ``NircError`` with line:column."""
     try:
-        return Parser(ctx or make_context(), text, source).parse_module()
+        return make_parser(text, source, ctx).parse_module()
     except ParseError as e:
         loc = e.span.get_location()
         context = e.span.print_with_context().rstrip("\n").split("\n", 1)[-1]
@@ -53,6 +85,20 @@ class NircPrinter(Printer):
 
     elide_over: int | None = None
 
+    def print_string_literal(self, string: str) -> None:
+        """Escape ``\\``, ``"`` and control characters as xDSL does; print other
+        non-ASCII characters raw (UTF-8) so that they parse back as a string."""
+        self.print_string('"')
+        for char in string:
+            code = ord(char)
+            if char == "\\":
+                self.print_string("\\\\")
+            elif char == '"' or code < 0x20 or code == 0x7F:
+                self.print_string(f"\\{code:02X}")
+            else:
+                self.print_string(char)
+        self.print_string('"')
+
     def print_attribute(self, attribute: Attribute) -> None:
         if isinstance(attribute, DenseIntOrFPElementsAttr):
             if self._print_dense(attribute):
@@ -64,10 +110,11 @@ class NircPrinter(Printer):
             values = to_numpy(attr)
         except TypeError:
             return False
-        if values.size <= DECIMAL_LIMIT and not _needs_hex(values):
+        needs_hex = _needs_hex(values)
+        if values.size <= DECIMAL_LIMIT and not needs_hex:
             return False
         flat = values.reshape(-1)
-        if np.all(flat == flat[0]) and not _has_negative_zero(values):
+        if not needs_hex and np.all(flat == flat[0]) and not _has_negative_zero(values):
             self.print_string("dense<")
             attr._print_one_elem(_first(values), self)
             self.print_string("> : ")

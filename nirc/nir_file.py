@@ -152,5 +152,33 @@ def _text(value) -> str:
 
 
 def write_nir(graph: nir.NIRGraph, path: str | os.PathLike) -> None:
-    """Write ``graph`` with ``nir.write`` (gzip), atomically."""
-    write_with(path, lambda tmp: nir.write(tmp, graph))
+    """Write ``graph`` with ``nir.write`` (gzip), atomically.
+
+    Optional fields that are ``None`` (a Conv without ``input_shape``, a Flatten
+    without ``input_type``: what ``read_nir`` gives for files that lack them) are left
+    out of the file, as in the files they came from; ``nir.write`` itself would fail
+    on them (h5py cannot store None).
+    """
+    storable = _WithoutNoneFields(_drop_none_fields(graph.to_dict()))
+    write_with(path, lambda tmp: nir.write(tmp, storable))
+
+
+class _WithoutNoneFields:
+    """What ``nir.write`` needs of a graph (1.0.8 calls only ``to_dict``)."""
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    def to_dict(self) -> dict:
+        return self._data
+
+
+def _drop_none_fields(node: dict) -> dict:
+    out = {}
+    for key, value in node.items():
+        if key in _OPTIONAL and value is None:
+            continue
+        if key == "nodes" and isinstance(value, dict):
+            value = {name: _drop_none_fields(child) for name, child in value.items()}
+        out[key] = value
+    return out

@@ -38,13 +38,12 @@ from __future__ import annotations
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Block, BlockArgument, OpResult, SSAValue
-from xdsl.ir.core import IRWithName
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from nirc.dialects.nir import GraphOp, InputOp, OutputOp
-from nirc.dialects.nir_base import NodeOp
+from nirc.dialects.nir_base import NodeOp, ssa_name_hint
 from nirc.dialects.nir_graph import node_name_of
 
 
@@ -86,8 +85,8 @@ class _Inliner:
                     continue
                 name = _unique(f"{sub}.{node_name_of(inner)}", taken)
                 inner.properties["node_name"] = StringAttr(name)
-                if len(inner.results) == 1 and IRWithName.is_valid_name(name):
-                    inner.results[0].name_hint = name
+                if len(inner.results) == 1:
+                    inner.results[0].name_hint = ssa_name_hint(name)
                 inner.detach()
                 Rewriter.insert_op(inner, InsertPoint.before(child))
         for op in self.block.ops:

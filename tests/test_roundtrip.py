@@ -520,7 +520,7 @@ def test_legacy_lif_norse_matches_nir_read():
 
 
 # -------------------------------------------------------------------------------------
-# known nirc bugs (minimal reproductions; strict xfail so a fix is noticed)
+# once-broken cases (each failed before its fix: minimal reproductions kept as regression tests)
 
 
 def _scale_graph(values: np.ndarray, metadata=None, name: str = "s") -> nir.NIRGraph:
@@ -529,21 +529,14 @@ def _scale_graph(values: np.ndarray, metadata=None, name: str = "s") -> nir.NIRG
                   "y": nir.Output(np.array([n]))}, [("x", name), (name, "y")], metadata)
 
 
-_SPLAT_HEX_BUG = pytest.mark.xfail(strict=True, reason=(
-    "nirc bug: the bare-hex fix (ir_text._needs_hex) misses splats: an all-equal array "
-    "(0-d value, one element, or a constant array of any size) is printed through "
-    "Printer._print_one_elem, so 1000001.0 / inf still print as dense<0x412E848200000000> "
-    "and re-parse as the integer 4.7e18"))
-
-
 @pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
 @pytest.mark.parametrize("values", [
     pytest.param(np.array([1000001.0, 2.0]), id="f64-array"),
     pytest.param(np.array([-16777217.0, 0.5, 3e7]), id="f64-mixed"),
     pytest.param(np.array([16777216.0, 1.0], np.float32), id="f32-array"),
-    pytest.param(np.array([1000001.0]), id="f64-one-element", marks=_SPLAT_HEX_BUG),
-    pytest.param(np.full(20, 1000001.0), id="f64-splat-20", marks=_SPLAT_HEX_BUG),
-    pytest.param(np.array([16777216.0], np.float32), id="f32-one-element", marks=_SPLAT_HEX_BUG),
+    pytest.param(np.array([1000001.0]), id="f64-one-element"),
+    pytest.param(np.full(20, 1000001.0), id="f64-splat-20"),
+    pytest.param(np.array([16777216.0], np.float32), id="f32-one-element"),
 ])
 def test_float_that_xdsl_prints_as_bare_hex_round_trips(values, generic):
     module = import_graph(_scale_graph(values))
@@ -555,11 +548,11 @@ def test_float_that_xdsl_prints_as_bare_hex_round_trips(values, generic):
 @pytest.mark.parametrize("metadata", [
     pytest.param({"nan": np.array([np.nan, 1.0]), "inf": np.array([np.inf, -1.0])},
                  id="non-splat-arrays"),
-    pytest.param({"inf": np.inf}, id="inf-scalar", marks=_SPLAT_HEX_BUG),
+    pytest.param({"inf": np.inf}, id="inf-scalar"),
     pytest.param({"nan": np.float32(np.nan), "nan64": np.nan}, id="nan-scalars"),  # nan != nan: not a splat
-    pytest.param({"inf": np.float32(-np.inf)}, id="inf-f32-scalar", marks=_SPLAT_HEX_BUG),
-    pytest.param({"infs": np.array([np.inf, np.inf])}, id="inf-splat", marks=_SPLAT_HEX_BUG),
-    pytest.param({"big": 1000001.0}, id="float-1000001", marks=_SPLAT_HEX_BUG),
+    pytest.param({"inf": np.float32(-np.inf)}, id="inf-f32-scalar"),
+    pytest.param({"infs": np.array([np.inf, np.inf])}, id="inf-splat"),
+    pytest.param({"big": 1000001.0}, id="float-1000001"),
 ])
 def test_nonfinite_and_big_metadata_round_trips(metadata):
     """NIR metadata may hold any float; graph_differences counts NaN equal to NaN."""
@@ -570,46 +563,53 @@ def test_nonfinite_and_big_metadata_round_trips(metadata):
         assert graph_differences(graph, back) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nirc bug: a non-ASCII node name ('sé') becomes the SSA name %sé (not a valid MLIR "
-    "identifier) and prints as \"s\\C3\\A9\", which xDSL parses as a BytesAttr: the "
-    "printed module does not parse back"))
-def test_known_bug_non_ascii_node_name(tmp_path):
+@pytest.mark.parametrize("name", ["sé", "µ-layer", "名前", 'q"uote é', "back\\slash é", "tab\té"])
+def test_non_ascii_node_name(tmp_path, name):
+    """A non-ASCII node name gets no SSA name hint (xDSL's lexer takes only ASCII
+    identifiers) and prints raw in its string literal, which parses back as a string
+    (xDSL 0.74 alone prints byte escapes that parse back as bytes)."""
     path = tmp_path / "unicode.nir"
-    nir.write(path, _scale_graph(np.ones(2), name="sé"))
+    nir.write(path, _scale_graph(np.ones(2), name=name))
     assert nir_read(path) is not None  # in scope: nir.read loads it
     file_roundtrip(path, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nirc bug: a non-ASCII metadata string prints as \"\\C3\\A9\" escapes, re-parses as "
-    "a BytesAttr, and export_module raises 'attribute ... has no NIR value'"))
-def test_known_bug_non_ascii_metadata_string(tmp_path):
+def test_non_ascii_metadata_string(tmp_path):
     path = tmp_path / "unicode_meta.nir"
-    nir.write(path, _scale_graph(np.ones(2), {"unit": "µs", "who": "José"}))
+    metadata = {"unit": "µs", "who": "José", "mixed": 'a "é"\\ \n', "ascii": "plain\x01"}
+    nir.write(path, _scale_graph(np.ones(2), metadata))
     assert nir_read(path) is not None
     file_roundtrip(path, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nirc bug: a Flatten without input_type (a file nir.read loads) is read and "
-    "imported, but write_nir passes input_type None to nir.write, which raises "
-    "TypeError 'One of data, shape or dtype must be specified'"))
-def test_known_bug_flatten_without_input_type_cannot_be_written(tmp_path):
+def test_bytes_literal_still_parses_as_bytes():
+    """nirc's lexer reads raw non-ASCII text as a string; xDSL's bytes printer escapes
+    every byte above 0x7E, so bytes attributes keep their meaning."""
+    from xdsl.dialects.builtin import BytesAttr, ModuleOp, StringAttr
+
+    module = ModuleOp([])
+    module.attributes["b"] = BytesAttr("é".encode())
+    module.attributes["s"] = StringAttr("é")
+    back = parse_module(print_module(module))
+    assert back.attributes["b"] == BytesAttr(b"\xc3\xa9")
+    assert back.attributes["s"] == StringAttr("é")
+
+
+def test_flatten_without_input_type_is_written_without_it(tmp_path):
+    """nir.write cannot store None: write_nir leaves the optional field out, as the
+    original file did."""
     path = tmp_path / "flatten.nir"
     write_h5(path, b"1.0.8", {
         "in": {"type": "Input", "shape": np.array([2, 3])},
         "f": {"type": "Flatten", "start_dim": np.int64(0), "end_dim": np.int64(-1)},
         "out": {"type": "Output", "shape": np.array([6])}}, [("in", "f"), ("f", "out")])
     assert nir_read(path) is not None  # in scope: nir.read loads it
-    file_roundtrip(path, tmp_path)
+    exported = file_roundtrip(path, tmp_path)
+    with h5py.File(exported, "r") as f:
+        assert "input_type" not in f["node/nodes/f"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nirc bug: a Conv2d without input_shape now loads (read_nir fills None), but "
-    "write_nir passes input_shape None to nir.write, which raises TypeError 'One of "
-    "data, shape or dtype must be specified' (same cause as the Flatten case)"))
-def test_known_bug_conv_without_input_shape_cannot_be_written(tmp_path):
+def test_conv_without_input_shape_is_written_without_it(tmp_path):
     path = tmp_path / "conv.nir"
     write_h5(path, b"1.0.8", {
         "in": {"type": "Input", "shape": np.array([1, 4, 4])},
@@ -621,12 +621,9 @@ def test_known_bug_conv_without_input_shape_cannot_be_written(tmp_path):
     file_roundtrip(path, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nirc bug (or over-strict check): nir.NIRGraph.from_list(<scalar neuron>) gives an "
-    "Input whose shape is np.array([]) of dtype float64 (nir derives it from "
-    "np.array(r.shape)); nir.write/nir.read keep it, but the nir.input verifier rejects "
-    "it: 'field shape: must hold integers, found dtype float64'"))
-def test_known_bug_scalar_graph_from_nir_from_list(tmp_path):
+def test_scalar_graph_from_nir_from_list(tmp_path):
+    """nir builds a 0-d node's Input shape as np.array(()) of dtype float64: accepted
+    (it holds no non-integer value) and kept with its dtype."""
     neuron = nir.LIF(tau=np.float32(0.01), r=np.float32(1), v_leak=np.float32(0),
                      v_threshold=np.float32(1), v_reset=np.float32(0))
     path = tmp_path / "scalar.nir"
