@@ -206,13 +206,6 @@ def _units(plan: Plan) -> list:
             group = LoopGroup(members)
             for m in members:
                 group_of[m] = group
-    import os
-    if os.environ.get("NIRC_WHOLE"):
-        inner = [k for k, n in enumerate(plan.nodes) if n.kind not in ("input", "output")]
-        from .fast_groups import COMPILED_KINDS
-        if all(plan.nodes[k].kind in COMPILED_KINDS for k in inner):
-            group = LoopGroup(inner)
-            group_of = {k: group for k in inner}
     units, seen = [], set()
     for k in range(len(plan.nodes)):
         group = group_of.get(k)
