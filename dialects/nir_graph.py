@@ -49,8 +49,62 @@ from xdsl.utils.exceptions import VerifyException
 from .nir_base import NodeOp
 
 
+class RegionNodeSyntax:
+    """The custom syntax of an op holding a graph region: ``"<name>" (<operands>)
+    -> (<result types>) attributes {<properties>} { ^bb0(<args>): <ops> }``."""
+
+    def print(self, printer: Printer) -> None:
+        if self.node_name is not None:
+            printer.print_string(" ")
+            printer.print_string_literal(self.node_name.data)
+        if self.inputs or self.is_nested:
+            printer.print_string(" (")
+            printer.print_list(self.inputs, printer.print_operand)
+            printer.print_string(")")
+        if self.outputs:
+            printer.print_string(" -> (")
+            printer.print_list([r.type for r in self.outputs], printer.print_attribute)
+            printer.print_string(")")
+        props = {k: v for k, v in self.properties.items() if k != "node_name"}
+        if props:
+            printer.print_string(" attributes ")
+            printer.print_attr_dict(props)
+        printer.print_string(" ")
+        printer.print_region(self.regions[0], print_entry_block_args=bool(self.regions[0].block.args),
+                             print_empty_block=False)
+
+    @classmethod
+    def parse(cls, parser: Parser):
+        name = parser.parse_optional_str_literal()
+        operands = []
+        if parser.parse_optional_punctuation("(") is not None:
+            if parser.parse_optional_punctuation(")") is None:
+                operands = parser.parse_comma_separated_list(
+                    parser.Delimiter.NONE, parser.parse_unresolved_operand
+                )
+                parser.parse_punctuation(")")
+        result_types = []
+        if parser.parse_optional_punctuation("->") is not None:
+            result_types = parser.parse_comma_separated_list(
+                parser.Delimiter.PAREN, parser.parse_type
+            )
+        props = parser.parse_optional_attr_dict_with_keyword()
+        props = dict(props.data) if props else {}
+        region = parser.parse_region()
+        if not region.blocks:
+            region.add_block(Block())
+        args = region.block.args
+        if len(args) != len(operands):
+            parser.raise_error(f"{len(operands)} operands but {len(args)} block arguments")
+        values = [parser.resolve_operand(o, a.type) for o, a in zip(operands, args)]
+        if name is not None:
+            props["node_name"] = StringAttr(name)
+        return cls.create(operands=values, result_types=result_types,
+                          properties=props, regions=[region])
+
+
 @irdl_op_definition
-class GraphOp(IRDLOperation):
+class GraphOp(RegionNodeSyntax, IRDLOperation):
     """A NIR graph; see the module docstring for ports and syntax."""
 
     name = "nir.graph"
@@ -111,10 +165,11 @@ class GraphOp(IRDLOperation):
     # ---- verification -------------------------------------------------------------
     def verify_(self) -> None:
         from .nir import InputOp, OutputOp
+        from .snn_layer import LayerOp
 
         seen: set[str] = set()
         for op in self.block.ops:
-            if not isinstance(op, NodeOp | GraphOp):
+            if not isinstance(op, NodeOp | GraphOp | LayerOp):
                 raise self.error(f"'{op.name}' is not a NIR node op")
             name = node_name_of(op)
             if name is None:
@@ -165,56 +220,6 @@ class GraphOp(IRDLOperation):
             if shape is not None and tuple(result.type.get_shape()) != shape:
                 raise self.error(f"result {j} has shape {list(result.type.get_shape())} but port "
                                  f"'{node_name_of(source)}' produces {list(shape)}")
-
-    # ---- syntax -------------------------------------------------------------------
-    def print(self, printer: Printer) -> None:
-        if self.node_name is not None:
-            printer.print_string(" ")
-            printer.print_string_literal(self.node_name.data)
-        if self.inputs or self.is_nested:
-            printer.print_string(" (")
-            printer.print_list(self.inputs, printer.print_operand)
-            printer.print_string(")")
-        if self.outputs:
-            printer.print_string(" -> (")
-            printer.print_list([r.type for r in self.outputs], printer.print_attribute)
-            printer.print_string(")")
-        props = {k: v for k, v in self.properties.items() if k != "node_name"}
-        if props:
-            printer.print_string(" attributes ")
-            printer.print_attr_dict(props)
-        printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=bool(self.block.args),
-                             print_empty_block=False)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> GraphOp:
-        name = parser.parse_optional_str_literal()
-        operands = []
-        if parser.parse_optional_punctuation("(") is not None:
-            if parser.parse_optional_punctuation(")") is None:
-                operands = parser.parse_comma_separated_list(
-                    parser.Delimiter.NONE, parser.parse_unresolved_operand
-                )
-                parser.parse_punctuation(")")
-        result_types = []
-        if parser.parse_optional_punctuation("->") is not None:
-            result_types = parser.parse_comma_separated_list(
-                parser.Delimiter.PAREN, parser.parse_type
-            )
-        props = parser.parse_optional_attr_dict_with_keyword()
-        props = dict(props.data) if props else {}
-        region = parser.parse_region()
-        if not region.blocks:
-            region.add_block(Block())
-        args = region.block.args
-        if len(args) != len(operands):
-            parser.raise_error(f"{len(operands)} operands but {len(args)} block arguments")
-        values = [parser.resolve_operand(o, a.type) for o, a in zip(operands, args)]
-        if name is not None:
-            props["node_name"] = StringAttr(name)
-        return cls.create(operands=values, result_types=result_types,
-                          properties=props, regions=[region])
 
     @staticmethod
     def build_graph(name: str | None, block: Block, **props) -> GraphOp:

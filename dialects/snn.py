@@ -268,4 +268,6 @@ SNN_OPS: tuple[type[SnnNodeOp], ...] = (
     LIOp, LIFOp, CubaLIOp, CubaLIFOp, IOp, IFOp, DelayOp, ThresholdOp,
 )  # fmt: skip
 
-SNN = Dialect("snn", list(SNN_OPS), [])
+from .snn_layer import LayerOp  # noqa: E402 (the layer op holds ops of this dialect)
+
+SNN = Dialect("snn", [*SNN_OPS, LayerOp], [])

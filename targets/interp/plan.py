@@ -79,8 +79,10 @@ def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
     from nirc.exporter import root_graph
     from nirc.passes.discretize import discretize_module, recorded_options
     from nirc.passes.flatten_subgraphs import flatten
+    from nirc.passes.group_layers import ungroup_layers
 
     module = module.clone()
+    ungroup_layers(module)
     graph = root_graph(module)
     flatten(graph)
     # options not given default to those a discretized module records; discretize

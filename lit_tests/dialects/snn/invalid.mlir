@@ -89,3 +89,33 @@ nir.graph {
   }
 }
 // CHECK: error: {{.*}}node 'sub.t' (snn.threshold), field 'threshold': must be f64, found dtype float32
+
+// -----
+nir.graph {
+  %x = nir.input "x" : tensor<2xf32>
+  %l = snn.layer "l" (%x) -> (tensor<2xf32>) {
+  ^bb0(%a: tensor<2xf32>):
+    %s = nir.scale "s" (%a) {scale = dense<2.0> : tensor<2xf32>} : tensor<2xf32> -> tensor<2xf32>
+  }
+}
+// CHECK: error: {{.*}}layer 'l' (snn.layer): no inner node is named 'l'
+
+// -----
+nir.graph {
+  %x = nir.input "x" : tensor<2xf32>
+  %l = snn.layer "l" (%x) -> (tensor<2xf32>) {
+  ^bb0(%a: tensor<2xf32>):
+    %l2 = snn.i "l" (%x) {v_gain = dense<1.0> : tensor<2xf64>, v_init = dense<0.0> : tensor<2xf64>} : tensor<2xf32> -> tensor<2xf32>
+  }
+}
+// CHECK: error: {{.*}}layer 'l' (snn.layer): node 'l' takes an edge from outside the layer; edges enter through the layer's operands
+
+// -----
+nir.graph {
+  %x = nir.input "x" : tensor<2xf32>
+  %l = snn.layer "l" (%x) -> (tensor<3xf32>) {
+  ^bb0(%a: tensor<2xf32>):
+    %l2 = snn.i "l" (%a) {v_gain = dense<1.0> : tensor<2xf64>, v_init = dense<0.0> : tensor<2xf64>} : tensor<2xf32> -> tensor<2xf32>
+  }
+}
+// CHECK: error: {{.*}}layer 'l' (snn.layer): result type tensor<3xf32> differs from node 'l''s tensor<2xf32>
