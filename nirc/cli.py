@@ -163,6 +163,66 @@ def show_cmd(source: str, max_cycles: int) -> None:
     click.echo(summarize(load_module(source), source, max_cycles=max_cycles), nl=False)
 
 
+def sim_options(command):
+    """The discretization options (``discretize``'s), shared by run and compile."""
+    options = [
+        click.option("--dt", type=float, default=None, help="Time step in seconds [default: 1e-4]."),
+        click.option("--method", default=None, help="euler | exact [default: euler]."),
+        click.option("--reset", default=None, help="value | subtract [default: value]."),
+        click.option("--v-init", default=None, help="zero | leak: initial membrane [default: zero]."),
+        click.option("--current", default=None,
+                     help="new | previous: the synaptic current CubaLIF's membrane uses "
+                     "[default: new]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command("compile")
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-t", "--target", "target", default="interp", show_default=True,
+              metavar="TARGET[{OPTIONS}]", help="The target, with options: 'generic{cores=8}'.")
+@click.option("-o", "--output-dir", "outdir", default="out", show_default=True,
+              help="Directory for the target's files (written atomically, all or none).")
+@sim_options
+@click.option("--report", "report_path", default=None, metavar="R.json",
+              help="Also write the compile report as JSON.")
+@click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
+@click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
+@click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
+def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: str | None,
+                reset: str | None, v_init: str | None, current: str | None,
+                report_path: str | None, print_pipeline: bool, print_ir_after_all: bool,
+                list_targets: bool) -> None:
+    """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
+    from nirc.targets import make_target
+
+    from .compile import compile_module, human_report, write_outputs
+    from .diagnostics import NircError
+
+    sim = {"dt": dt, "method": method, "reset": reset, "v_init": v_init, "current": current}
+    if list_targets:
+        from nirc.targets import get_all_targets
+
+        for name, load_target in sorted(get_all_targets().items()):
+            click.echo(f"{name:10s} {load_target().summary}")
+        return
+    try:
+        chosen = make_target(target)
+    except NircError as e:
+        raise click.BadParameter(str(e), param_hint="'--target'") from None
+    if print_pipeline:
+        click.echo(",".join(chosen.pipeline(sim)))
+        return
+    from .loading import load_module
+
+    module = load_module(graph)
+    result = compile_module(module, graph, chosen, sim, print_ir_after_all=print_ir_after_all)
+    written = write_outputs(result, outdir, report_path)
+    click.echo(human_report(result, written), nl=False)
+
+
 @main.command("run")
 @click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]FILE",
@@ -171,12 +231,7 @@ def show_cmd(source: str, max_cycles: int) -> None:
 @click.option("--generate-input", metavar="SPEC",
               help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --generate-input.")
-@click.option("--dt", type=float, default=None, help="Time step in seconds [default: 1e-4].")
-@click.option("--method", default=None, help="euler | exact [default: euler].")
-@click.option("--reset", default=None, help="value | subtract [default: value].")
-@click.option("--v-init", default=None, help="zero | leak: initial membrane [default: zero].")
-@click.option("--current", default=None,
-              help="new | previous: the synaptic current CubaLIF's membrane uses [default: new].")
+@sim_options
 @click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
 @click.option("--record", "record", multiple=True, metavar="NODE[.v|.i]",
               help="Also record an internal node's output (NODE) or state (NODE.v, NODE.i); "

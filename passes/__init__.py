@@ -21,6 +21,26 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return Discretize
 
+    def fuse_synapses() -> type[ModulePass]:
+        from .fuse_synapses import FuseSynapses
+
+        return FuseSynapses
+
+    def fuse() -> type[ModulePass]:
+        from .fuse import Fuse
+
+        return Fuse
+
+    def partition() -> type[ModulePass]:
+        from .partition import Partition
+
+        return Partition
+
+    def group_layers() -> type[ModulePass]:
+        from .group_layers import GroupLayers
+
+        return GroupLayers
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -34,6 +54,10 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "flatten-subgraphs": flatten_subgraphs,
         "discretize": discretize,
+        "group-layers": group_layers,
+        "fuse-synapses": fuse_synapses,
+        "fuse": fuse,
+        "partition": partition,
         "canonicalize": canonicalize,
         "dce": dce,
     }

@@ -1,1 +1,39 @@
-"""nirc's targets, installed as ``nirc.targets``."""
+"""nirc's targets, installed as ``nirc.targets``.
+
+``get_all_targets()`` maps each target name to a function that imports and returns
+its ``Target`` class (see ``base.py``), so that the CLI imports a target only when it
+is used.  A new target is one folder plus one entry here.
+"""
+
+from collections.abc import Callable
+
+
+def get_all_targets() -> dict[str, Callable[[], type]]:
+    def interp() -> type:
+        from .interp.target import InterpTarget
+
+        return InterpTarget
+
+    def generic() -> type:
+        from .generic import GenericTarget
+
+        return GenericTarget
+
+    return {"interp": interp, "generic": generic}
+
+
+def make_target(spec: str):
+    """A target from ``name`` or ``name{key=value ...}`` (xDSL's pipeline syntax)."""
+    from xdsl.utils.arg_spec import parse_spec
+    from xdsl.utils.exceptions import ArgSpecParseError
+
+    from nirc.diagnostics import NircError
+
+    try:
+        parsed = parse_spec(spec)
+    except (Exception, ArgSpecParseError) as e:  # ArgSpecParseError is a BaseException
+        raise NircError(f"invalid target '{spec}': {e}") from None
+    targets = get_all_targets()
+    if parsed.name not in targets:
+        raise NircError(f"unknown target '{parsed.name}' (available: {', '.join(sorted(targets))})")
+    return targets[parsed.name]()(**parsed.parameters)

@@ -1,0 +1,126 @@
+"""The target interface: what one chip (or the float interpreter) gives the compiler.
+
+A target is a folder under ``targets/`` with a ``Target`` subclass, registered by one
+line in ``targets/__init__.py``.  The compile driver (``nirc/compile.py``) only talks
+to this interface:
+
+- ``OPTIONS``: the target's options (``--target 'name{key=value ...}'``), with types,
+  defaults and help; ``Target(**options)`` validates them;
+- ``resources()``: its limits as data (``ResourceModel``), read by legality checks,
+  ``quantize`` and ``partition`` (None: no hardware limits);
+- ``pipeline(sim)``: its pass pipeline, as xDSL pipeline specs, given the simulation
+  options the user chose (dt, method, reset, ...);
+- ``legalize(module)``: rules beyond the resource model (supported node kinds,
+  topology); raises ``NircError`` naming the node and the rule, returns warnings;
+- ``emit(module, stem)``: the files the chip toolchain reads, as ``{name: bytes}``
+  (the driver writes them atomically, all or none);
+- ``report(module)``: target sections of the compile report (JSON-serialisable);
+- ``arithmetic``: the integer arithmetic of the chip (weights, decays, thresholds)
+  that ``quantize`` uses and whose step function the interpreter runs bit-exactly;
+  None for float targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from xdsl.dialects.builtin import ModuleOp
+
+from nirc.diagnostics import NircError
+
+from .resources import ResourceModel
+
+
+@dataclass(frozen=True)
+class Option:
+    kind: type
+    default: Any
+    help: str
+
+
+class Target:
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    OPTIONS: ClassVar[dict[str, Option]] = {}
+    arithmetic: ClassVar[object | None] = None
+
+    def __init__(self, **options: Any):
+        self.options: dict[str, Any] = {}
+        for key, value in options.items():
+            name = key.replace("_", "-")
+            option = self.OPTIONS.get(name)
+            if option is None:
+                known = ", ".join(self.OPTIONS) or "none"
+                raise NircError(f"target '{self.name}' has no option '{name}' (options: {known})")
+            self.options[name] = _coerce(self.name, name, option, value)
+        self.options = {name: self.options.get(name, option.default)
+                        for name, option in self.OPTIONS.items()}
+
+    def option(self, name: str) -> Any:
+        return self.options[name]
+
+    def spec(self) -> str:
+        """The target with every option, as ``--target`` would take it."""
+        shown = " ".join(f"{k}={_spec_value(v)}" for k, v in self.options.items() if v is not None)
+        return f"{self.name}{{{shown}}}" if shown else self.name
+
+    # ---- the interface ---------------------------------------------------------------
+    def resources(self) -> ResourceModel | None:
+        return None
+
+    def pipeline(self, sim: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def legalize(self, module: ModuleOp) -> list[str]:
+        return []
+
+    def emit(self, module: ModuleOp, stem: str) -> dict[str, bytes]:
+        raise NotImplementedError
+
+    def report(self, module: ModuleOp) -> dict[str, Any]:
+        return {}
+
+
+def discretize_spec(sim: dict[str, Any]) -> str:
+    """``discretize{...}`` with the options the user gave (others: the pass defaults)."""
+    names = {"dt": "dt", "method": "method", "reset": "reset", "v_init": "v-init",
+             "current": "current"}
+    given = " ".join(f"{names[k]}={_spec_value(v)}" for k, v in sim.items()
+                     if k in names and v is not None)
+    return f"discretize{{{given}}}" if given else "discretize"
+
+
+def _spec_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _coerce(target: str, name: str, option: Option, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        if len(value) != 1:
+            raise NircError(f"target '{target}' option '{name}' takes one value, got {len(value)}")
+        value = value[0]
+    kind = option.kind
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false"):
+                    raise ValueError
+                return value.lower() == "true"
+            return bool(value)
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            result = int(value)
+            if result < 0:
+                raise ValueError
+            return result
+        return kind(value)
+    except (TypeError, ValueError):
+        raise NircError(f"target '{target}' option '{name}' must be a "
+                        f"{'non-negative integer' if kind is int else kind.__name__}, "
+                        f"got {value!r}") from None
