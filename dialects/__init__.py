@@ -20,4 +20,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return SNN
 
-    return {"nir": get_nir, "snn": get_snn}
+    def get_qsnn() -> Dialect:
+        from .qsnn import QSNN
+
+        return QSNN
+
+    return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn}

@@ -23,7 +23,7 @@ result is the output of the inner op named like the layer (the neuron).  After
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, StringAttr, TensorType
 from xdsl.ir import Block, Region
 from xdsl.irdl import (
     IRDLOperation,
@@ -49,6 +49,8 @@ class LayerOp(RegionNodeSyntax, IRDLOperation):
     name = "snn.layer"
 
     node_name = prop_def(StringAttr)
+    quant = opt_prop_def(DictionaryAttr)
+    """From ``quantize``: the scheme and its measured error (weight SQNR, agreement)."""
     cores = opt_prop_def(DenseIntOrFPElementsAttr)
     """From ``partition``: int64 rows [start, stop, core]; the neurons start..stop-1 of
     the flattened neuron array live on that core; every neuron exactly once."""

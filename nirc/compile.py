@@ -96,6 +96,14 @@ def human_report(result: CompileResult, written: list[Path]) -> str:
         lines.append(partition["table"].rstrip("\n"))
         for node in partition.get("unplaced", []):
             lines.append(f"not placed {node}")
+    quantization = r.get("quantization")
+    if quantization:
+        lines.append(f"{'layer':>10} {'bits':>5} {'scheme':>22} {'SQNR dB':>8} {'agreement':>10}")
+        for q in quantization:
+            agreement = f"{q['agreement']:.4f}" if "agreement" in q else "-"
+            lines.append(f"{q['layer']:>10} {q['weight_bits']:>5} "
+                         f"{q['scheme'] + ' ' + q['granularity']:>22} {q['sqnr_db']:>8.1f} "
+                         f"{agreement:>10}")
     for w in result.warnings:
         lines.append(f"warning    {w}")
     for path in written:

@@ -31,6 +31,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return Fuse
 
+    def quantize() -> type[ModulePass]:
+        from .quantize import Quantize
+
+        return Quantize
+
     def partition() -> type[ModulePass]:
         from .partition import Partition
 
@@ -57,6 +62,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "group-layers": group_layers,
         "fuse-synapses": fuse_synapses,
         "fuse": fuse,
+        "quantize": quantize,
         "partition": partition,
         "canonicalize": canonicalize,
         "dce": dce,

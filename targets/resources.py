@@ -37,7 +37,12 @@ class ResourceModel:
     threshold_bits: int = 16
     bias_bits: int = 16
     decay_bits: int = 12
-    """fraction bits of a decay factor: v <- v - (v * d) >> decay_bits."""
+    """fraction bits of a decay factor d: v <- (v * d) >> decay_bits (2**decay_bits = 1)."""
+    rounding: str = "floor"
+    """how ``>> decay_bits`` rounds: "floor" (arithmetic shift) or "toward-zero"
+    (sign-magnitude, Loihi)."""
+    overflow: str = "saturate"
+    """what the state does beyond state_bits: "saturate" or "wrap"."""
     neuron_kinds: frozenset[str] = frozenset({"leaky", "cuba"})
     """neuron kinds of the interpreter's plan the chip implements (leaky: LI/LIF/I/IF,
     cuba: CubaLI/CubaLIF)."""

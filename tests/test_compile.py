@@ -197,12 +197,13 @@ def test_print_pipeline_and_ir_after_all(examples, tmp_path):
     result = run("compile", str(examples["srnn"]), "-t", "generic{cores=4}", "--dt", "1e-3",
                  "--print-pipeline")
     assert result.exit_code == 0
-    assert result.output.startswith("flatten-subgraphs,discretize{dt=0.001},fuse,partition{")
+    assert result.output.startswith("flatten-subgraphs,discretize{dt=0.001},fuse,quantize{")
     result = run("compile", str(examples["srnn"]), "-t", "generic", "-o", str(tmp_path),
                  "--print-ir-after-all")
     assert result.exit_code == 0
     dumps = [line for line in result.stderr.splitlines() if "IR Dump After" in line]
-    assert [d.split()[5] for d in dumps] == ["flatten-subgraphs", "discretize", "fuse", "partition"]
+    assert [d.split()[5] for d in dumps] == ["flatten-subgraphs", "discretize", "fuse", "quantize",
+                                             "partition"]
 
 
 def test_errors_leave_no_output(examples, tmp_path):

@@ -1,12 +1,13 @@
 """``--target generic``: a neuromorphic chip whose limits are options.
 
 It stands for any many-core chip in tests and studies: ``generic{cores=64
-neurons-per-core=256 synapses-per-core=65536}``.  Pipeline: ``flatten-subgraphs``,
-``discretize``, ``fuse``, ``partition`` with this resource model.  Output:
+neurons-per-core=256 synapses-per-core=65536 weight-bits=8}``.  Pipeline:
+``flatten-subgraphs``, ``discretize``, ``fuse``, ``quantize`` (unless ``quantize=false``)
+and ``partition`` with this resource model.  Output:
 ``<stem>.mlir`` (the partitioned module: ``snn.layer`` ops carrying their core slices)
 and ``<stem>.cores.json`` (per core: the layer slices it holds and its usage).
-Float arithmetic (no quantization): every neuron and synapse kind of the
-interpreter is legal.
+Arithmetic: ``qsnn.neuron`` with floor rounding and saturation (dialects/qsnn.py);
+``nirc run`` of the written .mlir simulates it bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +27,19 @@ LIMITS = {
     "fan-in": Option(int, None, "incoming synapses per neuron (unset: no limit)"),
     "destinations-per-core": Option(int, None, "distinct cores a core sends to (unset: no limit)"),
     "multicast": Option(bool, True, "a spike reaches all destination cores at the cost of one"),
+    "weight-bits": Option(int, 8, "bits of a weight (signed)"),
+    "state-bits": Option(int, 16, "bits of v and i (saturating)"),
+    "threshold-bits": Option(int, 16, "bits of a threshold"),
+    "bias-bits": Option(int, 16, "bits of a bias"),
+    "decay-bits": Option(int, 12, "fraction bits of a decay factor"),
+    "per-channel": Option(bool, True, "one weight scale per output neuron/channel (else per layer)"),
+    "symmetric": Option(bool, True, "symmetric weights (else with a zero point)"),
+    "quantize": Option(bool, True, "integer arithmetic (false: keep float weights and neurons)"),
 }
+LIMIT_OPTIONS = ("cores", "neurons-per-core", "synapses-per-core", "fan-in",
+                 "destinations-per-core", "multicast")
+QUANT_OPTIONS = ("weight-bits", "state-bits", "threshold-bits", "bias-bits", "decay-bits",
+                 "per-channel", "symmetric")
 
 
 class GenericTarget(Target):
@@ -40,12 +53,18 @@ class GenericTarget(Target):
             name="generic", cores=o["cores"], neurons_per_core=o["neurons-per-core"],
             synapses_per_core=o["synapses-per-core"], fan_in=o["fan-in"],
             destinations_per_core=o["destinations-per-core"], multicast=o["multicast"],
-            source="options of --target generic")
+            weight_bits=o["weight-bits"], state_bits=o["state-bits"],
+            threshold_bits=o["threshold-bits"], bias_bits=o["bias-bits"],
+            decay_bits=o["decay-bits"], source="options of --target generic")
 
     def pipeline(self, sim: dict[str, Any]) -> list[str]:
-        limits = " ".join(f"{k}={_value(v)}" for k, v in self.options.items() if v is not None)
-        return ["flatten-subgraphs", discretize_spec(sim), "fuse",
-                f"partition{{target=generic {limits}}}"]
+        o = self.options
+        limits = " ".join(f"{k}={_value(o[k])}" for k in LIMIT_OPTIONS if o[k] is not None)
+        quant = " ".join(f"{k}={_value(o[k])}" for k in QUANT_OPTIONS)
+        passes = ["flatten-subgraphs", discretize_spec(sim), "fuse"]
+        if o["quantize"]:
+            passes.append(f"quantize{{target=generic {quant}}}")
+        return passes + [f"partition{{target=generic {limits}}}"]
 
     def emit(self, module: ModuleOp, stem: str) -> dict[str, bytes]:
         from nirc.ir_text import print_module
@@ -57,8 +76,9 @@ class GenericTarget(Target):
 
     def report(self, module: ModuleOp) -> dict[str, Any]:
         from nirc.passes.partition import core_plan
+        from nirc.passes.quantize import quant_report
 
-        return {"partition": core_plan(module)}
+        return {"partition": core_plan(module), "quantization": quant_report(module)}
 
 
 def _value(v: Any) -> str:

@@ -163,7 +163,7 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
             raise NircError(f"cannot record '{label}': expected a node name, optionally "
                             "followed by .v or .i")
         node = plan.nodes[names[base]]
-        if node.kind not in ("leaky", "cuba") or (what == "i" and node.kind != "cuba"):
+        if node.kind not in ("leaky", "cuba", "qneuron") or (what == "i" and node.kind == "leaky"):
             raise NircError(f"cannot record '{what}': a {node.kind} node has no such state", node=base)
         keys.append((label, (names[base], what)))
     return keys
@@ -172,9 +172,14 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
 def _engine(engine: str, plan: Plan):
     """The fast (numba) engine, or the numpy reference (``reference``, no numba, or
     ``auto`` on a convolutional network, where the reference's per-step im2col is
-    measured faster: bench/bench_interp.py, cnn_sinabs.nir)."""
+    measured faster: bench/bench_interp.py, cnn_sinabs.nir; integer neurons run only
+    in the reference)."""
     convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
-    if engine == "fast" or (engine == "auto" and not convolutional):
+    integer = any(n.kind == "qneuron" for n in plan.nodes)
+    if integer and engine == "fast":
+        raise NircError("the fast engine does not run integer (qsnn) neurons: use "
+                        "engine 'reference' or 'auto'")
+    if engine == "fast" or (engine == "auto" and not convolutional and not integer):
         try:
             from . import fast
         except ImportError:

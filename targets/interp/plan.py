@@ -22,6 +22,7 @@ threshold  y = 1 if x > threshold else 0
 delay      y[t] = x[t - steps] (0 before)
 leaky      snn.li / snn.lif / snn.i / snn.if (snn.i, snn.if: decay 1, bias 0)
 cuba       snn.cuba_li / snn.cuba_lif
+qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
 =========  =====================================================================
 """
 
@@ -90,8 +91,9 @@ def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
     recorded = recorded_options(module)
     if options or recorded is None:
         discretize_module(module, **{**(recorded or {}), **options})
-    dtype = np.dtype(dtype)
     ops = list(graph.nodes())
+    # integer neurons take integer-valued float64 sums (exact below 2**53)
+    dtype = np.dtype(np.float64 if any(op.name == "qsnn.neuron" for op in ops) else dtype)
     names = [_name(op) for op in ops]
     index = {op: i for i, op in enumerate(ops)}
     edges = [(names[index[v.owner]], names[i]) for i, op in enumerate(ops) for v in op.operands]
@@ -233,6 +235,19 @@ def _spike_params(op, node, get):
         node.params["subtract"] = op.reset.data == "subtract"
 
 
+def _qneuron(op, node, get):
+    node.kind = "qneuron"
+    node.params = {f: np.asarray(op.array(f), np.int64) for f in
+                   ("i_decay", "v_decay", "v_bias", "v_threshold", "v_reset", "v_init")}
+    node.params.update(
+        unit=np.asarray(op.array("unit"), np.float64),
+        decay_bits=op.bits("decay_bits"), state_bits=op.bits("state_bits"),
+        input_shift=op.bits("input_shift"),
+        current=op.current.data, spiking=op.spiking.data == "spike",
+        subtract=op.reset.data == "subtract", toward_zero=op.rounding.data == "toward-zero",
+        wrap=op.overflow.data == "wrap")
+
+
 _BUILDERS = {
     "nir.input": _input, "nir.output": _output,
     "nir.affine": _dense, "nir.linear": _dense,
@@ -242,4 +257,5 @@ _BUILDERS = {
     "snn.threshold": _threshold, "snn.delay": _delay,
     "snn.li": _leaky, "snn.lif": _leaky, "snn.i": _leaky, "snn.if": _leaky,
     "snn.cuba_li": _cuba, "snn.cuba_lif": _cuba,
+    "qsnn.neuron": _qneuron,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
+from .integer import IntNeuronState, int_step
 from .neurons import DelayLine, NeuronState, step
 from .plan import Plan
 
@@ -25,6 +26,8 @@ def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
     for k, node in enumerate(nodes):
         if node.kind in ("leaky", "cuba"):
             states[k] = NeuronState(node, batch, dtype)
+        elif node.kind == "qneuron":
+            states[k] = IntNeuronState(node, batch)
         elif node.kind == "delay":
             states[k] = DelayLine(node, batch, dtype)
     outputs: list[np.ndarray | None] = [np.zeros((batch, *n.out_shape), dtype) for n in nodes]
@@ -64,6 +67,8 @@ def _apply(node, state, x: np.ndarray) -> np.ndarray:
         return x
     if node.kind in ("leaky", "cuba"):
         return step(node, state, x)
+    if node.kind == "qneuron":
+        return int_step(node, state, x, x.dtype)
     if node.kind == "delay":
         return state.step(x)
     return kernels.STATELESS[node.kind](node, x)

@@ -1,0 +1,408 @@
+"""``quantize{target=generic weight-bits=8 per-channel=true symmetric=true ...}``: float
+layers -> integer weights and ``qsnn.neuron`` ops in the target's arithmetic.
+
+Works on ``snn.layer`` ops (run ``discretize`` and ``fuse`` first).  For a layer whose
+neuron n has input gain g_n (LIF/LI/IF/I: v_gain; CubaLIF/CubaLI: i_gain * v_gain) and
+whose synapse rows (input and recurrent weights together) have the scale q_n:
+
+- weights: W[n, :] ~= q_n * Wq[n, :], Wq = clip(round(W / q_n)) to the signed
+  ``weight-bits`` range +-(2**(b-1) - 1) (symmetric: q_n = max|W[n, :]| / (2**(b-1) - 1));
+  asymmetric: q_n = (max - min) / (2**b - 1) over the row (range widened to hold 0),
+  zero point z_n = round(-min / q_n), stored as the effective integers
+  clip(round(W / q_n) + z_n, 0, 2**b - 1) - z_n.  ``per-channel`` gives each output
+  neuron (a convolution: each output channel) its own q_n; otherwise one q for the layer.
+  Rounding is to nearest (half to even), with saturation.
+- synapse biases: round(b / q_n), saturated to ``bias-bits``.
+- the neuron: one LSB of its state is unit_n = g_n * q_n / 2**s (so that the integer
+  input sum needs no multiplier, only the left shift s: I = i / (i_gain q) * 2**s, V = v
+  / unit); s is the largest shift (<= 16) that keeps the layer's largest threshold,
+  bias and reset within a quarter of the ``threshold-bits`` range and the state's
+  headroom (finer state LSBs make the rounding of decays negligible); decays become
+  round(d * 2**decay-bits); v_bias, v_threshold, v_reset, v_init become round(value /
+  unit_n), saturated to ``bias-bits`` / ``threshold-bits`` / ``state-bits`` (a
+  saturated threshold or bias is reported as a warning).
+
+Each layer records ``quant = {weight_bits, scheme, granularity, sqnr_db, agreement}``:
+the weight SQNR 10 log10(sum W^2 / sum (W - q Wq)^2) (capped at 300 dB when exact) and,
+on generated Bernoulli input (``check-steps``, ``check-batch``, ``check-rate``,
+``seed``; 0 steps: skipped), the agreement between the float and the integer
+simulation of the layer: 1 - sum |Cf - Cq| / sum max(Cf, Cq) over the spike counts of
+every neuron and sample (a spiking layer), or 1 - ||yf - yq|| / ||yf|| (a readout).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.passes import ModulePass
+
+from nirc.diagnostics import NircError
+from nirc.dialects import nir as nir_ops
+from nirc.dialects import snn
+from nirc.dialects.arrays import to_dense
+from nirc.dialects.nir_graph import GraphOp, node_name_of
+from nirc.dialects.qsnn import NeuronOp
+from nirc.dialects.snn_layer import LayerOp
+
+DENSE = (nir_ops.AffineOp, nir_ops.LinearOp)
+CONV = (nir_ops.Conv1dOp, nir_ops.Conv2dOp)
+CUBA = (snn.CubaLIOp, snn.CubaLIFOp)
+SPIKING = (snn.LIFOp, snn.IFOp, snn.CubaLIFOp)
+INTEGER_FRIENDLY = (nir_ops.InputOp, nir_ops.OutputOp, nir_ops.FlattenOp, nir_ops.SumPool2dOp,
+                    snn.DelayOp, LayerOp, GraphOp)
+MAX_SQNR_DB = 300.0
+
+
+@dataclass(frozen=True)
+class Scheme:
+    weight_bits: int
+    bias_bits: int
+    threshold_bits: int
+    state_bits: int
+    decay_bits: int
+    rounding: str
+    overflow: str
+    per_channel: bool
+    symmetric: bool
+
+
+@dataclass(frozen=True)
+class Quantize(ModulePass):
+    name = "quantize"
+
+    target: str = "generic"
+    weight_bits: int | None = None
+    bias_bits: int | None = None
+    threshold_bits: int | None = None
+    state_bits: int | None = None
+    decay_bits: int | None = None
+    per_channel: bool = True
+    symmetric: bool = True
+    check_steps: int = 100
+    check_batch: int = 4
+    check_rate: float = 0.1
+    seed: int = 0
+
+    def scheme(self) -> Scheme:
+        from nirc.targets import make_target
+
+        model = make_target(self.target).resources()
+        if model is None:
+            raise NircError(f"target '{self.target}' has no integer arithmetic to quantize to")
+        bits = {f: getattr(self, f) if getattr(self, f) is not None else getattr(model, f)
+                for f in ("weight_bits", "bias_bits", "threshold_bits", "state_bits", "decay_bits")}
+        if not 2 <= bits["weight_bits"] <= 16:
+            raise NircError(f"weight-bits must be in 2..16, found {bits['weight_bits']}")
+        return Scheme(**bits, rounding=model.rounding, overflow=model.overflow,
+                      per_channel=self.per_channel, symmetric=self.symmetric)
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        scheme = self.scheme()
+        layers = [o for o in op.walk() if isinstance(o, LayerOp)]
+        _check_structure(op, layers)
+        reference = op.clone() if self.check_steps > 0 else None
+        records = {layer.layer_name: quantize_layer(layer, scheme) for layer in layers}
+        if reference is not None and layers:
+            agreement = _agreement(reference, op, list(records), self)
+            for name, value in agreement.items():
+                records[name]["agreement"] = value
+        for layer in layers:
+            layer.quant = _dict(records[layer.layer_name])
+        op.attributes["nirc.quantize"] = _dict({
+            "target": self.target, "weight_bits": scheme.weight_bits,
+            "scheme": "symmetric" if scheme.symmetric else "asymmetric",
+            "granularity": "per-channel" if scheme.per_channel else "per-tensor"})
+
+
+# ---- structure ---------------------------------------------------------------------
+
+
+def _check_structure(module: ModuleOp, layers: list[LayerOp]) -> None:
+    for graph in [o for o in module.walk() if isinstance(o, GraphOp)]:
+        for node in graph.block.ops:
+            if not isinstance(node, INTEGER_FRIENDLY):
+                raise NircError(f"'{node.name}' is not part of an snn.layer and has no integer "
+                                "form (run 'fuse' first; integer chips hold layers, pooling, "
+                                "flatten and delays)", node=node_name_of(node))
+    for layer in layers:
+        neuron = layer.neuron()
+        if isinstance(neuron, NeuronOp):
+            raise NircError("the layer is already quantized", node=layer.layer_name)
+        if not isinstance(neuron, snn.SNN_OPS):
+            raise NircError(f"'{neuron.name}' is not a discretized neuron: run 'discretize' first",
+                            node=layer.layer_name)
+        for value in layer.inputs:
+            source = value.owner
+            while isinstance(source, nir_ops.FlattenOp | nir_ops.SumPool2dOp | snn.DelayOp) \
+                    and len(source.operands) == 1:
+                source = source.operands[0].owner  # these pass spike counts through as counts
+            if isinstance(source, LayerOp) and not isinstance(source.neuron(), SPIKING):
+                raise NircError(f"its input comes from layer '{source.layer_name}', which outputs "
+                                "a voltage, not spikes: integer layers take spike counts",
+                                node=layer.layer_name)
+
+
+# ---- one layer -----------------------------------------------------------------------
+
+
+def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
+    neuron = layer.neuron()
+    shape = tuple(neuron.results[0].type.get_shape())
+    synapses = layer.synapses()
+    for s in synapses:
+        if not isinstance(s, DENSE + CONV):
+            raise NircError(f"'{s.name}' has no integer form", node=node_name_of(s))
+        if isinstance(s, DENSE) and len(shape) != 1:
+            raise NircError("a dense synapse must feed a 1-d neuron array", node=node_name_of(s))
+    q, zero = _scales(synapses, shape, scheme)
+    q = _share(_fit_neuron(neuron, q, scheme), synapses, scheme)
+    if not scheme.symmetric:
+        zero = _zero_points(synapses, shape, q, scheme)
+    signal, noise = 0.0, 0.0
+    for s in synapses:
+        w = s.array("weight").astype(np.float64)
+        wq = _quantize_weight(w, s, q, zero, scheme)
+        back = wq * _per_row(s, q, w.shape)
+        signal, noise = signal + float(np.sum(w * w)), noise + float(np.sum((w - back) ** 2))
+        s.properties["weight"] = to_dense(wq.astype(_int_dtype(wq)))
+        if s.properties.get("bias") is not None:
+            bias = s.array("bias").astype(np.float64)
+            channel_q = _per_channel_scale(s, q)
+            bq = _saturate(np.rint(np.broadcast_to(bias, channel_q.shape) / channel_q),
+                           scheme.bias_bits, f"bias of '{node_name_of(s)}'")
+            s.properties["bias"] = to_dense(bq.astype(np.int32 if scheme.bias_bits <= 32 else np.int64))
+    _replace_neuron(neuron, q, scheme)
+    sqnr = MAX_SQNR_DB if noise == 0 else min(MAX_SQNR_DB, 10 * np.log10(max(signal, 1e-300) / noise))
+    return {"weight_bits": scheme.weight_bits,
+            "scheme": "symmetric" if scheme.symmetric else "asymmetric",
+            "granularity": "per-channel" if scheme.per_channel else "per-tensor",
+            "sqnr_db": float(sqnr)}
+
+
+def _row_ranges(s, shape) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of the weights feeding each neuron of ``shape``, from synapse s."""
+    w = s.array("weight").astype(np.float64)
+    if isinstance(s, DENSE):
+        return w.min(axis=1, initial=0.0), w.max(axis=1, initial=0.0)
+    axes = tuple(range(1, w.ndim))
+    lo, hi = w.min(axis=axes, initial=0.0), w.max(axis=axes, initial=0.0)
+    spatial = (1,) * (len(shape) - 1)
+    return (np.broadcast_to(lo.reshape(-1, *spatial), shape),
+            np.broadcast_to(hi.reshape(-1, *spatial), shape))
+
+
+def _scales(synapses, shape, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    """Per-neuron scale q and zero point z (0 for symmetric), of the neuron shape."""
+    lo, hi = np.zeros(shape), np.zeros(shape)
+    for s in synapses:
+        a, b = _row_ranges(s, shape)
+        lo, hi = np.minimum(lo, a), np.maximum(hi, b)
+    lo, hi = -_share(-lo, synapses, scheme), _share(hi, synapses, scheme)
+    b = scheme.weight_bits
+    if scheme.symmetric:
+        q = np.maximum(np.abs(lo), np.abs(hi)) / (2 ** (b - 1) - 1)
+    else:
+        q = (hi - lo) / (2 ** b - 1)
+    fallback = q[q > 0].max() if np.any(q > 0) else 1.0
+    q = np.where(q > 0, q, fallback)  # all-zero rows: any scale is exact
+    zero = np.zeros(shape) if scheme.symmetric else np.rint(-lo / q)
+    return q.astype(np.float64), zero
+
+
+def _share(per_neuron: np.ndarray, synapses, scheme: Scheme) -> np.ndarray:
+    """The maximum over the neurons that must share one scale: a convolution's channel
+    (its kernel serves every position), or the whole layer (per-tensor)."""
+    shape = per_neuron.shape
+    if not scheme.per_channel:
+        return np.full(shape, per_neuron.max(initial=0.0))
+    if any(isinstance(s, CONV) for s in synapses) and len(shape) > 1:
+        axes = tuple(range(1, len(shape)))
+        return np.broadcast_to(per_neuron.max(axis=axes, keepdims=True), shape).copy()
+    return per_neuron
+
+
+def _neuron_values(neuron) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(input gain, the values that must fit the state: threshold, reset, bias)."""
+    get = neuron.array
+    gain = get("v_gain") * (get("i_gain") if isinstance(neuron, CUBA) else 1.0)
+    fields = (("v_threshold", "v_reset") if isinstance(neuron, SPIKING) else ())
+    fields += () if isinstance(neuron, snn.IOp | snn.IFOp) else ("v_bias",)
+    return gain, [get(f) for f in fields]
+
+
+def _fit_neuron(neuron, q: np.ndarray, scheme: Scheme) -> np.ndarray:
+    """Coarsen q where the neuron's threshold, reset or bias would not fit a quarter of
+    the threshold/state range in units of g * q (sinabs' rule: the largest weight
+    scale that keeps weights in range *and* thresholds in theirs)."""
+    gain, values = _neuron_values(neuron)
+    if np.any(gain <= 0):
+        raise NircError("integer arithmetic needs input gains > 0 (the state LSB is gain x "
+                        "weight scale)", node=node_name_of(neuron), field="v_gain")
+    limit = 2 ** (min(scheme.threshold_bits, scheme.state_bits) - 3)
+    need = np.zeros(q.shape)
+    for v in values:
+        need = np.maximum(need, np.abs(np.broadcast_to(v, q.shape)) / (gain * limit))
+    return np.maximum(q, need)
+
+
+def _zero_points(synapses, shape, q: np.ndarray, scheme: Scheme) -> np.ndarray:
+    lo = np.zeros(shape)
+    for s in synapses:
+        lo = np.minimum(lo, _row_ranges(s, shape)[0])
+    return np.clip(np.rint(-lo / q), 0, 2 ** scheme.weight_bits - 1)
+
+
+def _per_row(s, per_neuron: np.ndarray, wshape) -> np.ndarray:
+    """A per-neuron array shaped to broadcast against synapse s's weight."""
+    if isinstance(s, DENSE):
+        return per_neuron.reshape(-1, 1)
+    channel = per_neuron.reshape(per_neuron.shape[0], -1)[:, 0]
+    return channel.reshape(-1, *([1] * (len(wshape) - 1)))
+
+
+def _per_channel_scale(s, q: np.ndarray) -> np.ndarray:
+    if isinstance(s, DENSE):
+        return q
+    return q.reshape(q.shape[0], -1)[:, 0]
+
+
+def _quantize_weight(w, s, q, zero, scheme: Scheme) -> np.ndarray:
+    scale, z = _per_row(s, q, w.shape), _per_row(s, zero, w.shape)
+    b = scheme.weight_bits
+    if scheme.symmetric:
+        limit = 2 ** (b - 1) - 1
+        return np.clip(np.rint(w / scale), -limit, limit)
+    return np.clip(np.rint(w / scale) + z, 0, 2 ** b - 1) - z
+
+
+def _int_dtype(values: np.ndarray):
+    top = float(np.abs(values).max(initial=0))
+    return np.int8 if top < 2 ** 7 else np.int16 if top < 2 ** 15 else np.int32
+
+
+def _saturate(values: np.ndarray, bits: int, what: str) -> np.ndarray:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if values.size and (values.min() < low or values.max() > high):
+        warnings.warn(f"{what} saturates to {bits} bits (needs {values.min():.0f}..{values.max():.0f})")
+    return np.clip(values, low, high)
+
+
+# ---- the neuron --------------------------------------------------------------------
+
+
+def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme) -> None:
+    name = node_name_of(neuron)
+    get = neuron.array
+    cuba = isinstance(neuron, CUBA)
+    gain, values = _neuron_values(neuron)
+    spiking = isinstance(neuron, SPIKING)
+    shift = _input_shift(gain * q, values, scheme)
+    unit = gain * q / 2 ** shift
+    one = 2 ** scheme.decay_bits
+    integrator = isinstance(neuron, snn.IOp | snn.IFOp)
+    zeros = np.zeros(q.shape)
+
+    def decay(field: str) -> np.ndarray:
+        d = get(field)
+        if np.any(d < 0) or np.any(d > 1):
+            raise NircError(f"decays must be in [0, 1] for integer arithmetic, found "
+                            f"{d.min():.6g}..{d.max():.6g} (choose a smaller dt)", node=name, field=field)
+        return np.rint(d * one)
+
+    fields = {
+        "i_decay": decay("i_decay") if cuba else np.full(q.shape, one),
+        "v_decay": np.full(q.shape, one) if integrator else decay("v_decay"),
+        "v_bias": _saturate(np.rint((zeros if integrator else get("v_bias")) / unit),
+                            scheme.bias_bits, f"v_bias of '{name}'"),
+        "v_threshold": _saturate(np.rint(get("v_threshold") / unit), scheme.threshold_bits,
+                                 f"v_threshold of '{name}'") if spiking else zeros,
+        "v_reset": _saturate(np.rint(get("v_reset") / unit), scheme.state_bits,
+                             f"v_reset of '{name}'") if spiking else zeros,
+        "v_init": _saturate(np.rint(get("v_init") / unit), scheme.state_bits, f"v_init of '{name}'"),
+    }
+    props = {"node_name": neuron.node_name}
+    if neuron.properties.get("metadata") is not None:
+        props["metadata"] = neuron.properties["metadata"]
+    props.update({k: to_dense(np.ascontiguousarray(v, dtype=np.int64)) for k, v in fields.items()})
+    props.update(
+        unit=to_dense(np.ascontiguousarray(unit, dtype=np.float64)),
+        decay_bits=IntegerAttr(scheme.decay_bits, i64), state_bits=IntegerAttr(scheme.state_bits, i64),
+        input_shift=IntegerAttr(shift, i64),
+        current=StringAttr(neuron.current.data if cuba else "none"),
+        reset=StringAttr(neuron.reset.data if spiking else "value"),
+        spiking=StringAttr("spike" if spiking else "voltage"),
+        rounding=StringAttr(scheme.rounding), overflow=StringAttr(scheme.overflow))
+    new = NeuronOp.create(operands=list(neuron.operands), result_types=[neuron.results[0].type],
+                          properties=props)
+    new.results[0].name_hint = neuron.results[0].name_hint
+    block = neuron.parent_block()
+    block.insert_op_before(new, neuron)
+    neuron.results[0].replace_all_uses_with(new.results[0])
+    neuron.detach()
+    neuron.erase()
+
+
+def _input_shift(unit: np.ndarray, values: list[np.ndarray], scheme: Scheme) -> int:
+    """The largest s <= 16 with max |value| / unit * 2**s within a quarter of the
+    threshold range and of the state range (headroom for inputs above threshold)."""
+    top = max((float(np.max(np.abs(v) / unit)) for v in values if v.size), default=0.0)
+    limit = 2 ** (min(scheme.threshold_bits, scheme.state_bits) - 3)
+    shift = 0
+    while shift < 16 and top * 2 ** (shift + 1) <= limit:
+        shift += 1
+    return shift
+
+
+# ---- float vs integer ----------------------------------------------------------------
+
+
+def _agreement(float_module: ModuleOp, int_module: ModuleOp, names: list[str], p: Quantize) -> dict:
+    from nirc.targets.interp.api import Simulator
+
+    rng = np.random.default_rng(p.seed)
+    inputs = {}
+    for op in float_module.walk():
+        if isinstance(op, nir_ops.InputOp) and isinstance(op.parent_op(), GraphOp) \
+                and not op.parent_op().is_nested:
+            shape = (p.check_steps, p.check_batch, *op.output_shape)
+            inputs[node_name_of(op)] = (rng.random(shape) < p.check_rate).astype(np.float64)
+    floats = Simulator(float_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
+    ints = Simulator(int_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
+    out = {}
+    for name in names:
+        f, q = floats[name], ints[name]
+        if np.all((f == 0) | (f == 1)) and np.all((q == 0) | (q == 1)):
+            cf, cq = f.sum(axis=0), q.sum(axis=0)
+            total = float(np.maximum(cf, cq).sum())
+            out[name] = 1.0 if total == 0 else 1.0 - float(np.abs(cf - cq).sum()) / total
+        else:
+            norm = float(np.linalg.norm(f))
+            out[name] = 1.0 - (float(np.linalg.norm(f - q)) / norm if norm else float(np.linalg.norm(q) > 0))
+    return out
+
+
+def quant_report(module: ModuleOp) -> list[dict]:
+    """Per layer: its ``quant`` record (bits, scheme, SQNR, agreement), for reports."""
+    rows = []
+    for layer in (o for o in module.walk() if isinstance(o, LayerOp)):
+        if layer.quant is not None:
+            values = {k: v.data if isinstance(v, StringAttr) else v.value.data
+                      for k, v in layer.quant.data.items()}
+            rows.append({"layer": layer.layer_name, **values})
+    return rows
+
+
+def _dict(values: dict) -> DictionaryAttr:
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, str):
+            out[k] = StringAttr(v)
+        elif isinstance(v, bool | int | np.integer):
+            out[k] = IntegerAttr(int(v), i64)
+        else:
+            out[k] = FloatAttr(float(v), f64)
+    return DictionaryAttr(out)
