@@ -7,6 +7,7 @@ Every expected value below is derived in the comments from the documented equati
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -317,3 +318,31 @@ def test_errors(spec, text, message):
         warnings.simplefilter("ignore")  # dt = 1e-3 > tau: discretize warns of decay -1.5
         with pytest.raises(NircError, match=message):
             build_pipeline(spec).apply(make_context(), module)
+
+
+# ---- the NIR paper's sinabs CNN ---------------------------------------------------------
+
+CNN = (Path(__file__).resolve().parents[1] / ".." / "shared" / "conformance" / "nir-paper"
+       / "cnn_sinabs.nir").resolve()
+
+
+@pytest.mark.skipif(not CNN.is_file(), reason="../shared/conformance not present (a user's clone has no ../shared)")
+def test_cnn_sinabs_8bit_per_channel_agreement():
+    """cnn_sinabs (5 IF layers) with 8-bit symmetric per-channel weights, on Bernoulli
+    input (rate 0.1, T=100, batch 32): the float and integer output layers classify
+    every sample alike (argmax of spike counts) and their total spike counts agree
+    within 5%.  Measured (closing note): per-neuron-and-sample count agreement 0.83,
+    per-neuron 0.955, total 0.96 — below the 99% goal.  The network is that sensitive
+    to any weight change: a random relative perturbation of 1e-3 of the float weights
+    alone gives 0.85 per neuron and sample."""
+    from nirc.loading import load_module
+    from nirc.targets.interp.api import Simulator
+
+    floats = apply(load_module(str(CNN)), "flatten-subgraphs,discretize,fuse")
+    ints = apply(floats.clone(), "quantize{check-steps=0}")
+    x = (np.random.default_rng(0).random((100, 32, 2, 34, 34)) < 0.1).astype(np.float64)
+    yf = Simulator(floats, dtype="float64").run({"input": x}, keep_batch_axis=True)["output"]
+    yq = Simulator(ints, dtype="float64").run({"input": x}, keep_batch_axis=True)["output"]
+    cf, cq = yf.sum(axis=0), yq.sum(axis=0)
+    assert np.array_equal(cf.argmax(axis=1), cq.argmax(axis=1))
+    assert abs(cq.sum() - cf.sum()) <= 0.05 * cf.sum()
