@@ -14,10 +14,11 @@ to this interface:
   topology); raises ``NircError`` naming the node and the rule, returns warnings;
 - ``emit(module, stem)``: the files the chip toolchain reads, as ``{name: bytes}``
   (the driver writes them atomically, all or none);
-- ``report(module)``: target sections of the compile report (JSON-serialisable);
-- ``arithmetic``: the integer arithmetic of the chip (weights, decays, thresholds)
-  that ``quantize`` uses and whose step function the interpreter runs bit-exactly;
-  None for float targets.
+- ``report(module)``: target sections of the compile report (JSON-serialisable).
+
+The integer arithmetic (bit widths, rounding of decays, saturation) is part of the
+resource model: ``quantize`` reads it and writes ``qsnn.neuron`` ops that carry it, and
+the interpreter runs those bit-exactly (targets/interp/integer.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class Target:
     name: ClassVar[str]
     summary: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]] = {}
-    arithmetic: ClassVar[object | None] = None
 
     def __init__(self, **options: Any):
         self.options: dict[str, Any] = {}
