@@ -51,7 +51,13 @@ from .nir_base import NodeOp
 
 class RegionNodeSyntax:
     """The custom syntax of an op holding a graph region: ``"<name>" (<operands>)
-    -> (<result types>) attributes {<properties>} { ^bb0(<args>): <ops> }``."""
+    -> (<result types>) attributes {<properties>} { ^bb0(<args>): <ops> }``.  Operand k
+    is bound to block argument k."""
+
+    def verify_operand_types(self) -> None:
+        for k, (operand, arg) in enumerate(zip(self.inputs, self.regions[0].block.args)):
+            if operand.type != arg.type:
+                raise self.error(f"operand {k} has type {operand.type}, its block argument {arg.type}")
 
     def print(self, printer: Printer) -> None:
         if self.node_name is not None:
@@ -199,9 +205,8 @@ class GraphOp(RegionNodeSyntax, IRDLOperation):
                 f"{len(self.inputs)} operands, {len(self.block.args)} block arguments "
                 f"and {len(ins)} in_ports must agree"
             )
-        for k, (operand, arg, port) in enumerate(zip(self.inputs, self.block.args, ins)):
-            if operand.type != arg.type:
-                raise self.error(f"operand {k} has type {operand.type}, its block argument {arg.type}")
+        self.verify_operand_types()
+        for k, (arg, port) in enumerate(zip(self.block.args, ins)):
             target = self.port_node(port, input_kind)
             if target is None:
                 raise self.error(f"in_port {k} '{port}' names no inner node" if port else

@@ -34,10 +34,10 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, StringA
 from xdsl.ir import Dialect
 from xdsl.irdl import irdl_op_definition, prop_def
 
-from .nir_base import NODE_TRAITS, NodeOp, node_result
+from .nir_base import NODE_TRAITS, node_result
+from .snn import RESETS, SnnNodeOp
 
 CURRENTS = ("new", "previous", "none")
-RESETS = ("value", "subtract")
 SPIKING = ("spike", "voltage")
 ROUNDINGS = ("floor", "toward-zero")
 OVERFLOWS = ("saturate", "wrap")
@@ -45,12 +45,15 @@ INT_FIELDS = ("i_decay", "v_decay", "v_bias", "v_threshold", "v_reset", "v_init"
 
 
 @irdl_op_definition
-class NeuronOp(NodeOp):
-    """An integer neuron; see the module docstring for its update."""
+class NeuronOp(SnnNodeOp):
+    """An integer neuron; see the module docstring for its update.  The shared snn
+    rules (SnnNodeOp) check dtypes (int64, ``unit`` float64), neuron shapes and the
+    string choices; ``verify_fields`` adds the bit widths and ranges."""
 
     name = "qsnn.neuron"
     NIR_TYPE: ClassVar = "qsnn.neuron"
     FIELDS: ClassVar = (*INT_FIELDS, "unit")
+    INT_FIELDS: ClassVar = frozenset(INT_FIELDS)
     traits = NODE_TRAITS
     i_decay = prop_def(DenseIntOrFPElementsAttr)
     v_decay = prop_def(DenseIntOrFPElementsAttr)
@@ -72,36 +75,16 @@ class NeuronOp(NodeOp):
     CHOICES: ClassVar = {"current": CURRENTS, "reset": RESETS, "spiking": SPIKING,
                          "rounding": ROUNDINGS, "overflow": OVERFLOWS}
 
-    @property
-    def label(self) -> str:
-        path = NodeOp.label.fget(self).rsplit(" (", 1)[0]  # type: ignore[attr-defined]
-        return f"{path} ({self.name})"
-
-    def infer_output_shape(self, input_shape):
-        return None
-
     def bits(self, field: str) -> int:
         return getattr(self, field).value.data
 
     def verify_fields(self) -> None:
-        out_type = self.results[0].type
-        if self.inputs and self.inputs[0].type != out_type:
-            raise self.error(f"input type {self.inputs[0].type} must equal the output type {out_type}")
-        shape = self.output_shape
+        super().verify_fields()
         decay_bits, state_bits = self.bits("decay_bits"), self.bits("state_bits")
         shift = self.bits("input_shift")
         if not 0 <= decay_bits <= 24 or not 2 <= state_bits <= 48 or not 0 <= shift <= 24:
             raise self.error(f"decay_bits {decay_bits}, state_bits {state_bits} and input_shift "
                              f"{shift} must be in 0..24, 2..48 and 0..24 (exact in int64)")
-        for field in self.FIELDS:
-            values = self.array(field)
-            want = np.dtype(np.float64 if field == "unit" else np.int64)
-            if values.dtype != want:
-                raise self.error(f"must be {'f64' if field == 'unit' else 'i64'}, found dtype "
-                                 f"{values.dtype}", field)
-            if values.shape != shape:
-                raise self.error(f"shape {list(values.shape)} must be the neuron shape {list(shape)}",
-                                 field)
         for field in ("i_decay", "v_decay"):
             d = self.array(field)
             if d.size and (d.min() < 0 or d.max() > 2 ** decay_bits):
@@ -109,11 +92,6 @@ class NeuronOp(NodeOp):
         unit = self.array("unit")
         if unit.size and not (np.all(np.isfinite(unit)) and unit.min() > 0):
             raise self.error("must be finite and > 0", "unit")
-        for field, allowed in self.CHOICES.items():
-            value = self.string(field)
-            if value not in allowed:
-                raise self.error(f"must be one of {', '.join(repr(a) for a in allowed)}, "
-                                 f"found {value!r}", field)
 
 
 QSNN = Dialect("qsnn", [NeuronOp], [])

@@ -103,9 +103,7 @@ class LayerOp(RegionNodeSyntax, IRDLOperation):
             raise self.error(f"has {len(self.outputs)} results, expected 1")
         if len(self.block.args) != len(self.inputs):
             raise self.error(f"{len(self.inputs)} operands but {len(self.block.args)} block arguments")
-        for k, (operand, arg) in enumerate(zip(self.inputs, self.block.args)):
-            if operand.type != arg.type:
-                raise self.error(f"operand {k} has type {operand.type}, its block argument {arg.type}")
+        self.verify_operand_types()
         names: set[str] = set()
         for op in self.block.ops:
             if not isinstance(op, NodeOp) or not op.HAS_RESULT or op.name in ("nir.input",):

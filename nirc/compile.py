@@ -22,7 +22,6 @@ from .diagnostics import NircError
 
 @dataclass
 class CompileResult:
-    target: str
     pipeline: list[str]
     files: dict[str, bytes]
     report: dict[str, Any]
@@ -64,7 +63,7 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
         **target.report(module),
         "warnings": found,
     }
-    return CompileResult(target.name, passes, files, report, found)
+    return CompileResult(passes, files, report, found)
 
 
 def write_outputs(result: CompileResult, outdir: str, report_path: str | None) -> list[Path]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
@@ -32,6 +32,7 @@ from nirc.dialects.nir_graph import GraphOp, node_name_of
 from nirc.dialects.snn_layer import LayerOp
 
 from .partition_solver import LayerDemand, Projection, partition
+from .records import record_attr, record_values
 
 LIMIT_FIELDS = ("cores", "neurons_per_core", "synapses_per_core", "fan_in",
                 "destinations_per_core", "multicast")
@@ -71,13 +72,11 @@ class Partition(ModulePass):
         for layer in layers:
             rows = np.array(sorted(by_layer[layer.layer_name]), dtype=np.int64).reshape(-1, 3)
             layer.properties["cores"] = to_dense(rows)
-        op.attributes["nirc.partition"] = DictionaryAttr({
-            "target": StringAttr(model.name),
-            "cores_used": IntegerAttr(len(result.per_core), i64),
-            "lower_bound_cores": IntegerAttr(result.lower_bound_cores, i64),
-            "traffic": FloatAttr(float(result.traffic), f64),
-            "neurons_per_core": IntegerAttr(model.neurons_per_core, i64),
-            "synapses_per_core": IntegerAttr(model.synapses_per_core or 0, i64),
+        op.attributes["nirc.partition"] = record_attr({
+            "target": model.name, "cores_used": len(result.per_core),
+            "lower_bound_cores": result.lower_bound_cores, "traffic": float(result.traffic),
+            "neurons_per_core": model.neurons_per_core,
+            "synapses_per_core": model.synapses_per_core or 0,
         })
 
     def resource_model(self):
@@ -176,7 +175,7 @@ def core_plan(module: ModuleOp) -> dict:
                 entry["synapses"] += demand.shared_synapse_entries
             entry["slices"].append({"layer": layer.layer_name, "start": start, "stop": stop})
     rows = [{k: v for k, v in c.items() if k != "_shared"} for _, c in sorted(cores.items())]
-    data = {k: v.data if isinstance(v, StringAttr) else v.value.data for k, v in info.data.items()}
+    data = record_values(info)
     unplaced = [f"{node_name_of(op)} ({op.name})" for graph in _graphs(module)
                 for op in graph.block.ops
                 if not isinstance(op, LayerOp | InputOp | OutputOp | GraphOp)]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.passes import ModulePass
 
 from nirc.diagnostics import NircError
@@ -47,6 +47,8 @@ from nirc.dialects.arrays import to_dense
 from nirc.dialects.nir_graph import GraphOp, node_name_of
 from nirc.dialects.qsnn import NeuronOp
 from nirc.dialects.snn_layer import LayerOp
+
+from .records import record_attr, record_values
 
 DENSE = (nir_ops.AffineOp, nir_ops.LinearOp)
 CONV = (nir_ops.Conv1dOp, nir_ops.Conv2dOp)
@@ -111,8 +113,8 @@ class Quantize(ModulePass):
             for name, value in agreement.items():
                 records[name]["agreement"] = value
         for layer in layers:
-            layer.quant = _dict(records[layer.layer_name])
-        op.attributes["nirc.quantize"] = _dict({
+            layer.quant = record_attr(records[layer.layer_name])
+        op.attributes["nirc.quantize"] = record_attr({
             "target": self.target, "weight_bits": scheme.weight_bits,
             "scheme": "symmetric" if scheme.symmetric else "asymmetric",
             "granularity": "per-channel" if scheme.per_channel else "per-tensor"})
@@ -158,10 +160,8 @@ def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
             raise NircError(f"'{s.name}' has no integer form", node=node_name_of(s))
         if isinstance(s, DENSE) and len(shape) != 1:
             raise NircError("a dense synapse must feed a 1-d neuron array", node=node_name_of(s))
-    q, zero = _scales(synapses, shape, scheme)
-    q = _share(_fit_neuron(neuron, q, scheme), synapses, scheme)
-    if not scheme.symmetric:
-        zero = _zero_points(synapses, shape, q, scheme)
+    q = _share(_fit_neuron(neuron, _scales(synapses, shape, scheme), scheme), synapses, scheme)
+    zero = np.zeros(shape) if scheme.symmetric else _zero_points(synapses, shape, q, scheme)
     signal, noise = 0.0, 0.0
     for s in synapses:
         w = s.array("weight").astype(np.float64)
@@ -195,8 +195,8 @@ def _row_ranges(s, shape) -> tuple[np.ndarray, np.ndarray]:
             np.broadcast_to(hi.reshape(-1, *spatial), shape))
 
 
-def _scales(synapses, shape, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
-    """Per-neuron scale q and zero point z (0 for symmetric), of the neuron shape."""
+def _scales(synapses, shape, scheme: Scheme) -> np.ndarray:
+    """Per-neuron weight scale q, of the neuron shape (before thresholds are fitted)."""
     lo, hi = np.zeros(shape), np.zeros(shape)
     for s in synapses:
         a, b = _row_ranges(s, shape)
@@ -208,9 +208,7 @@ def _scales(synapses, shape, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
     else:
         q = (hi - lo) / (2 ** b - 1)
     fallback = q[q > 0].max() if np.any(q > 0) else 1.0
-    q = np.where(q > 0, q, fallback)  # all-zero rows: any scale is exact
-    zero = np.zeros(shape) if scheme.symmetric else np.rint(-lo / q)
-    return q.astype(np.float64), zero
+    return np.where(q > 0, q, fallback).astype(np.float64)  # all-zero rows: any scale is exact
 
 
 def _share(per_neuron: np.ndarray, synapses, scheme: Scheme) -> np.ndarray:
@@ -390,19 +388,5 @@ def quant_report(module: ModuleOp) -> list[dict]:
     rows = []
     for layer in (o for o in module.walk() if isinstance(o, LayerOp)):
         if layer.quant is not None:
-            values = {k: v.data if isinstance(v, StringAttr) else v.value.data
-                      for k, v in layer.quant.data.items()}
-            rows.append({"layer": layer.layer_name, **values})
+            rows.append({"layer": layer.layer_name, **record_values(layer.quant)})
     return rows
-
-
-def _dict(values: dict) -> DictionaryAttr:
-    out = {}
-    for k, v in values.items():
-        if isinstance(v, str):
-            out[k] = StringAttr(v)
-        elif isinstance(v, bool | int | np.integer):
-            out[k] = IntegerAttr(int(v), i64)
-        else:
-            out[k] = FloatAttr(float(v), f64)
-    return DictionaryAttr(out)

@@ -62,7 +62,7 @@ class Target:
 
     def spec(self) -> str:
         """The target with every option, as ``--target`` would take it."""
-        shown = " ".join(f"{k}={_spec_value(v)}" for k, v in self.options.items() if v is not None)
+        shown = spec_options(self.options)
         return f"{self.name}{{{shown}}}" if shown else self.name
 
     # ---- the interface ---------------------------------------------------------------
@@ -86,9 +86,13 @@ def discretize_spec(sim: dict[str, Any]) -> str:
     """``discretize{...}`` with the options the user gave (others: the pass defaults)."""
     names = {"dt": "dt", "method": "method", "reset": "reset", "v_init": "v-init",
              "current": "current"}
-    given = " ".join(f"{names[k]}={_spec_value(v)}" for k, v in sim.items()
-                     if k in names and v is not None)
+    given = spec_options({names[k]: v for k, v in sim.items() if k in names})
     return f"discretize{{{given}}}" if given else "discretize"
+
+
+def spec_options(values: dict[str, Any]) -> str:
+    """``key=value ...`` in xDSL's pipeline syntax, leaving out unset (None) values."""
+    return " ".join(f"{k}={_spec_value(v)}" for k, v in values.items() if v is not None)
 
 
 def _spec_value(value: Any) -> str:

@@ -27,7 +27,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nirc.cli import main
-from nirc.examples import write_examples
 
 # ---------------------------------------------------------------------------------
 # helpers
@@ -306,12 +305,6 @@ def outdir(tmp_path: Path) -> Path:
     directory = tmp_path / "out"
     directory.mkdir()
     return directory
-
-
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("examples")
-    return {p.stem: p for p in write_examples(directory)}
 
 
 @pytest.fixture(scope="module")

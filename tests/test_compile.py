@@ -10,7 +10,6 @@ core plan file.  CLI: outputs are written all or none; errors are one line.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nir
 import numpy as np
@@ -21,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from nirc.cli import main
 from nirc.compile import compile_module
 from nirc.diagnostics import NircError
-from nirc.examples import write_examples
 from nirc.importer import import_graph
 from nirc.ir_text import make_context, parse_module, print_module
 from nirc.opt import build_pipeline
@@ -40,12 +38,6 @@ def apply(module, spec: str):
     build_pipeline(spec).apply(make_context(), module)
     module.verify()
     return module
-
-
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("examples")
-    return {p.stem: p for p in write_examples(directory)}
 
 
 def _mlp(sizes: list[int], seed: int = 0) -> nir.NIRGraph:

@@ -17,7 +17,7 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
-from ..base import Option, Target, discretize_spec
+from ..base import Option, Target, discretize_spec, spec_options
 from ..resources import ResourceModel
 
 LIMITS = {
@@ -59,8 +59,8 @@ class GenericTarget(Target):
 
     def pipeline(self, sim: dict[str, Any]) -> list[str]:
         o = self.options
-        limits = " ".join(f"{k}={_value(o[k])}" for k in LIMIT_OPTIONS if o[k] is not None)
-        quant = " ".join(f"{k}={_value(o[k])}" for k in QUANT_OPTIONS)
+        limits = spec_options({k: o[k] for k in LIMIT_OPTIONS})
+        quant = spec_options({k: o[k] for k in QUANT_OPTIONS})
         passes = ["flatten-subgraphs", discretize_spec(sim), "fuse"]
         if o["quantize"]:
             passes.append(f"quantize{{target=generic {quant}}}")
@@ -80,6 +80,3 @@ class GenericTarget(Target):
 
         return {"partition": core_plan(module), "quantization": quant_report(module)}
 
-
-def _value(v: Any) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
