@@ -25,4 +25,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return QSNN
 
-    return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn}
+    def get_xylo() -> Dialect:
+        from .xylo import XYLO
+
+        return XYLO
+
+    return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn, "xylo": get_xylo}

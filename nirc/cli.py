@@ -163,10 +163,26 @@ def show_cmd(source: str, max_cycles: int) -> None:
     click.echo(summarize(load_module(source), source, max_cycles=max_cycles), nl=False)
 
 
+class DtParam(click.ParamType):
+    """A time step in seconds, or ``auto``."""
+
+    name = "SECONDS|auto"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, float) or value == "auto":
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number of seconds nor 'auto'", param, ctx)
+
+
 def sim_options(command):
     """The discretization options (``discretize``'s), shared by run and compile."""
     options = [
-        click.option("--dt", type=float, default=None, help="Time step in seconds [default: 1e-4]."),
+        click.option("--dt", type=DtParam(), default=None,
+                     help="Time step in seconds [default: 1e-4]; 'auto': the target chooses "
+                     "(nirc compile, targets whose decays prefer some steps, e.g. xylo)."),
         click.option("--method", default=None, help="euler | exact [default: euler]."),
         click.option("--reset", default=None, help="value | subtract [default: value]."),
         click.option("--v-init", default=None, help="zero | leak: initial membrane [default: zero]."),
@@ -188,13 +204,15 @@ def sim_options(command):
 @sim_options
 @click.option("--report", "report_path", default=None, metavar="R.json",
               help="Also write the compile report as JSON.")
+@click.option("--input", "fidelity_input", default=None, metavar="X.npy",
+              help="Input (T, [B,] n) for the target's fidelity check (default: generated).")
 @click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
 @click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
 def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: str | None,
                 reset: str | None, v_init: str | None, current: str | None,
-                report_path: str | None, print_pipeline: bool, print_ir_after_all: bool,
-                list_targets: bool) -> None:
+                report_path: str | None, fidelity_input: str | None, print_pipeline: bool,
+                print_ir_after_all: bool, list_targets: bool) -> None:
     """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
     from nirc.targets import make_target
 
@@ -218,7 +236,9 @@ def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: 
     from .loading import load_module
 
     module = load_module(graph)
-    result = compile_module(module, graph, chosen, sim, print_ir_after_all=print_ir_after_all)
+    data = _read_array(fidelity_input) if fidelity_input else None
+    result = compile_module(module, graph, chosen, sim, print_ir_after_all=print_ir_after_all,
+                            inputs=data)
     written = write_outputs(result, outdir, report_path)
     click.echo(human_report(result, written), nl=False)
 
@@ -238,11 +258,14 @@ def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: 
               "repeat or separate with commas.")
 @click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
 @click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
+@click.option("-t", "--target", "target", default=None, metavar="TARGET[{OPTIONS}]",
+              help="Compile for TARGET first and simulate what the chip would run (bit-exact "
+              "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             dt: float | None, method: str | None, reset: str | None, v_init: str | None,
             current: str | None, round_delays: bool, record: tuple[str, ...], float64: bool,
-            engine: str, output: str | None) -> None:
+            engine: str, target: str | None, output: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     from .run import (generated_inputs, parse_generate_spec, progress_bar, read_inputs,
                       save_npz, summary_lines)
@@ -254,6 +277,10 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     module = load(graph)
     data = generated_inputs(module, spec, seed) if spec else read_inputs(inputs)
     steps = spec["steps"] if spec else _steps_of(data)
+    if target is not None:
+        module = _compiled(module, graph, target, dict(dt=dt, method=method, reset=reset,
+                                                      v_init=v_init, current=current))
+        dt = method = reset = v_init = current = None  # the compiled module records them
     update, bar = progress_bar(steps)
     try:
         results = simulate(module, data, dt=dt, method=method, reset=reset, v_init=v_init,
@@ -267,6 +294,33 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     if output:
         save_npz(output, results)
     click.echo("\n".join(summary_lines(results)))
+
+
+def _compiled(module, source: str, spec: str, sim: dict):
+    """The module as ``nirc compile --target spec`` lowers it (nothing written)."""
+    from nirc.targets import make_target
+
+    from .compile import compile_module
+    from .diagnostics import NircError
+
+    try:
+        chosen = make_target(spec)
+    except NircError as e:
+        raise click.BadParameter(str(e), param_hint="'--target'") from None
+    compile_module(module, source, chosen, {k: v for k, v in sim.items() if v is not None},
+                   fidelity=False)  # we are about to simulate anyway
+    return module
+
+
+def _read_array(path: str):
+    import numpy as np
+
+    from .diagnostics import NircError
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise NircError(f"cannot read input array: {e}", file=path) from None
 
 
 def _steps_of(data) -> int:

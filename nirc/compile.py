@@ -26,12 +26,15 @@ class CompileResult:
     files: dict[str, bytes]
     report: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    target_lines: list[str] = field(default_factory=list)
 
 
 def compile_module(module, source: str, target, sim: dict[str, Any], *,
-                   print_ir_after_all: bool = False) -> CompileResult:
+                   print_ir_after_all: bool = False, inputs=None,
+                   fidelity: bool = True) -> CompileResult:
     """Compile an imported module for ``target`` (a ``Target`` or a spec string);
-    nothing is written."""
+    nothing is written.  ``sim["dt"] = "auto"`` lets the target choose dt;
+    ``inputs`` (T, [B,] n) feed the target's fidelity check (``fidelity=False``: none)."""
     from nirc.passes.discretize import recorded_options
     from nirc.targets import make_target
 
@@ -40,6 +43,15 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
 
     if isinstance(target, str):
         target = make_target(target)
+    chosen_dt = None
+    if sim.get("dt") == "auto":
+        try:
+            dt, error = target.choose_dt(module, sim.get("method"))
+        except NircError as e:
+            raise e.with_file(source) from None
+        sim = {**sim, "dt": dt}
+        chosen_dt = {"dt": dt, "worst_tau_error": error}
+    reference = module.clone() if fidelity else None
     passes = target.pipeline(sim)
     pipeline = build_pipeline(",".join(passes), print_ir_after_all)
     with warnings.catch_warnings(record=True) as caught:
@@ -60,10 +72,11 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
         "target": target.spec(),
         "pipeline": passes,
         "options": recorded_options(module) or {},
-        **target.report(module),
+        **({"dt_auto": chosen_dt} if chosen_dt else {}),
+        **target.report(module, reference=reference, inputs=inputs),
         "warnings": found,
     }
-    return CompileResult(passes, files, report, found)
+    return CompileResult(passes, files, report, found, target.report_lines(report))
 
 
 def write_outputs(result: CompileResult, outdir: str, report_path: str | None) -> list[Path]:
@@ -103,6 +116,7 @@ def human_report(result: CompileResult, written: list[Path]) -> str:
             lines.append(f"{q['layer']:>10} {q['weight_bits']:>5} "
                          f"{q['scheme'] + ' ' + q['granularity']:>22} {q['sqnr_db']:>8.1f} "
                          f"{agreement:>10}")
+    lines.extend(result.target_lines)
     for w in result.warnings:
         lines.append(f"warning    {w}")
     for path in written:

@@ -46,6 +46,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return GroupLayers
 
+    def lower_to_xylo() -> type[ModulePass]:
+        from .lower_to_xylo import LowerToXylo
+
+        return LowerToXylo
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -64,6 +69,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "fuse": fuse,
         "quantize": quantize,
         "partition": partition,
+        "lower-to-xylo": lower_to_xylo,
         "canonicalize": canonicalize,
         "dce": dce,
     }

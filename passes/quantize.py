@@ -1,7 +1,9 @@
 """``quantize{target=generic weight-bits=8 per-channel=true symmetric=true ...}``: float
 layers -> integer weights and ``qsnn.neuron`` ops in the target's arithmetic.
 
-Works on ``snn.layer`` ops (run ``discretize`` and ``fuse`` first).  For a layer whose
+Works on ``snn.layer`` ops (run ``discretize`` and ``fuse`` first).  A target whose
+formats are shared across layers quantizes the whole module itself
+(``Target.quantize_module``): ``quantize{target=xylo}`` is ``lower-to-xylo``.  For a layer whose
 neuron n has input gain g_n (LIF/LI/IF/I: v_gain; CubaLIF/CubaLI: i_gain * v_gain) and
 whose synapse rows (input and recurrent weights together) have the scale q_n:
 
@@ -103,6 +105,10 @@ class Quantize(ModulePass):
                       per_channel=self.per_channel, symmetric=self.symmetric)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from nirc.targets import make_target
+
+        if make_target(self.target).quantize_module(op, self.per_channel):
+            return  # the target's own arithmetic (quantize{target=xylo} = lower-to-xylo)
         scheme = self.scheme()
         layers = [o for o in op.walk() if isinstance(o, LayerOp)]
         _check_structure(op, layers)

@@ -19,7 +19,12 @@ def get_all_targets() -> dict[str, Callable[[], type]]:
 
         return GenericTarget
 
-    return {"interp": interp, "generic": generic}
+    def xylo() -> type:
+        from .xylo.target import XyloTarget
+
+        return XyloTarget
+
+    return {"interp": interp, "generic": generic, "xylo": xylo}
 
 
 def make_target(spec: str):

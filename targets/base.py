@@ -14,7 +14,11 @@ to this interface:
   topology); raises ``NircError`` naming the node and the rule, returns warnings;
 - ``emit(module, stem)``: the files the chip toolchain reads, as ``{name: bytes}``
   (the driver writes them atomically, all or none);
-- ``report(module)``: target sections of the compile report (JSON-serialisable).
+- ``report(module, reference, inputs)``: target sections of the compile report
+  (JSON-serialisable); ``reference`` (the module before the pipeline) and the user's
+  ``inputs`` serve fidelity checks;
+- ``choose_dt(module, method)``: ``--dt auto`` (targets whose arithmetic prefers some
+  steps, e.g. Xylo's power-of-two decays).
 
 The integer arithmetic (bit widths, rounding of decays, saturation) is part of the
 resource model: ``quantize`` reads it and writes ``qsnn.neuron`` ops that carry it, and
@@ -78,8 +82,25 @@ class Target:
     def emit(self, module: ModuleOp, stem: str) -> dict[str, bytes]:
         raise NotImplementedError
 
-    def report(self, module: ModuleOp) -> dict[str, Any]:
+    def report(self, module: ModuleOp, reference: ModuleOp | None = None,
+               inputs=None) -> dict[str, Any]:
+        """Target sections of the report; ``reference`` is the module before the
+        pipeline and ``inputs`` the user's input (or None), for fidelity checks."""
         return {}
+
+    def quantize_module(self, module: ModuleOp, per_channel: bool) -> bool:
+        """Quantize the whole module in the target's own arithmetic, for targets whose
+        formats are shared across layers (Xylo's per-matrix shifts); False: ``quantize``
+        quantizes layer by layer into ``qsnn`` with the resource model's bit widths."""
+        return False
+
+    def report_lines(self, report: dict[str, Any]) -> list[str]:
+        """The target's part of the human compile report (from its report sections)."""
+        return []
+
+    def choose_dt(self, module: ModuleOp, method: str | None) -> tuple[float, float]:
+        """``--dt auto``: (dt, the error measure it minimises), for targets that can."""
+        raise NircError(f"target '{self.name}' cannot choose dt: give --dt")
 
 
 def discretize_spec(sim: dict[str, Any]) -> str:

@@ -74,7 +74,8 @@ class GenericTarget(Target):
         return {f"{stem}.mlir": print_module(module).encode(),
                 f"{stem}.cores.json": (json.dumps(plan, indent=1) + "\n").encode()}
 
-    def report(self, module: ModuleOp) -> dict[str, Any]:
+    def report(self, module: ModuleOp, reference: ModuleOp | None = None,
+               inputs=None) -> dict[str, Any]:
         from nirc.passes.partition import core_plan
         from nirc.passes.quantize import quant_report
 

@@ -174,6 +174,10 @@ def _engine(engine: str, plan: Plan):
     ``auto`` on a convolutional network, where the reference's per-step im2col is
     measured faster: bench/bench_interp.py, cnn_sinabs.nir; integer neurons run only
     in the reference)."""
+    if any(n.kind == "xylo" for n in plan.nodes):
+        from nirc.targets.xylo import engine as xylo_engine
+
+        return xylo_engine.run
     convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
     integer = any(n.kind == "qneuron" for n in plan.nodes)
     if integer and engine == "fast":

@@ -23,6 +23,7 @@ delay      y[t] = x[t - steps] (0 before)
 leaky      snn.li / snn.lif / snn.i / snn.if (snn.i, snn.if: decay 1, bias 0)
 cuba       snn.cuba_li / snn.cuba_lif
 qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
+xylo       xylo.network: a whole Xylo chip (targets/xylo/engine.py runs it)
 =========  =====================================================================
 """
 
@@ -248,6 +249,12 @@ def _qneuron(op, node, get):
         wrap=op.overflow.data == "wrap")
 
 
+def _xylo(op, node, get):
+    node.kind = "xylo"
+    node.params = {"config": op.config(), "latency": op.integer("latency"),
+                   "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
+
+
 _BUILDERS = {
     "nir.input": _input, "nir.output": _output,
     "nir.affine": _dense, "nir.linear": _dense,
@@ -258,4 +265,5 @@ _BUILDERS = {
     "snn.li": _leaky, "snn.lif": _leaky, "snn.i": _leaky, "snn.if": _leaky,
     "snn.cuba_li": _cuba, "snn.cuba_lif": _cuba,
     "qsnn.neuron": _qneuron,
+    "xylo.network": _xylo,
 }

@@ -1,0 +1,1 @@
+"""Xylo (SynSense): resource models, mapping, arithmetic, emitter and bit-exact simulator."""

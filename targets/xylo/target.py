@@ -1,0 +1,178 @@
+"""``--target xylo``: SynSense Xylo (Audio 2 by default; ``xylo{chip=syns63300}`` for
+Xylo IMU, ``syns65302`` for Xylo Audio 3).
+
+Pipeline: ``flatten-subgraphs``, ``discretize`` (reset=subtract unless given: Xylo's
+neurons subtract the threshold), ``fuse``, ``lower-to-xylo{chip per-channel}``
+(mapping.py + arith.py).  Outputs: ``<stem>.xylo.json`` (rockpool's
+``config_from_specification`` fields, emit.py) and ``<stem>.mlir`` (the lowered
+module; ``nirc run`` simulates it bit for bit, sim.py).  The report gives the chip's
+usage, the latency, per layer the dashes and time-constant errors, per matrix the
+weight shift and SQNR, and the fidelity: float graph vs Xylo simulation on generated
+input (``fidelity-steps``, ``fidelity-batch``, ``fidelity-rate``, ``seed``) or the
+user's (``nirc compile --input X.npy``).  ``--dt auto`` picks the dt in
+[``dt-min``, ``dt-max``] that fits the time constants best (dt.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from nirc.diagnostics import NircError
+
+from ..base import Option, Target, discretize_spec
+from ..resources import ResourceModel
+from .chips import CHIPS, DEFAULT_CHIP
+
+OPTIONS = {
+    "chip": Option(str, DEFAULT_CHIP, f"the Xylo part: {', '.join(CHIPS)}"),
+    "per-channel": Option(bool, True, "one scale per neuron (else one per population group)"),
+    "dt-min": Option(float, 1e-5, "smallest dt that --dt auto considers (s)"),
+    "dt-max": Option(float, 1e-2, "largest dt that --dt auto considers (s)"),
+    "fidelity-steps": Option(int, 300, "steps of generated input for the fidelity check (0: skip)"),
+    "fidelity-batch": Option(int, 16, "samples of generated input"),
+    "fidelity-rate": Option(float, 0.1, "spike probability per input channel and step"),
+    "seed": Option(int, 0, "seed of the generated input"),
+}
+
+
+class XyloTarget(Target):
+    name = "xylo"
+    summary = "SynSense Xylo (Audio 2, IMU, Audio 3): rockpool config JSON, bit-exact simulation"
+    OPTIONS = OPTIONS
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        if self.options["chip"] not in CHIPS:
+            raise NircError(f"target 'xylo' option 'chip' must be one of {', '.join(CHIPS)}, "
+                            f"got {self.options['chip']!r}")
+        self.chip = CHIPS[self.options["chip"]]
+
+    def resources(self) -> ResourceModel:
+        return self.chip.resources()
+
+    def choose_dt(self, module: ModuleOp, method: str | None) -> tuple[float, float]:
+        from .dt import choose_dt
+
+        return choose_dt(module, self.options["dt-min"], self.options["dt-max"], method or "euler")
+
+    def pipeline(self, sim: dict[str, Any]) -> list[str]:
+        sim = {**sim, "reset": sim.get("reset") or "subtract"}
+        per_channel = "true" if self.options["per-channel"] else "false"
+        return ["flatten-subgraphs", discretize_spec(sim), "fuse",
+                f"lower-to-xylo{{chip={self.chip.name} per-channel={per_channel}}}"]
+
+    def quantize_module(self, module: ModuleOp, per_channel: bool) -> bool:
+        from nirc.passes.lower_to_xylo import lower_to_xylo
+
+        lower_to_xylo(module, self.chip.name, per_channel)
+        return True
+
+    def emit(self, module: ModuleOp, stem: str) -> dict[str, bytes]:
+        from nirc.ir_text import print_module
+
+        from .emit import config_json
+
+        op = network_op(module)
+        extra = {"latency": op.integer("latency"), "readout": op.readout.data,
+                 "unit_out": np.asarray(op.array("unit_out")).tolist(),
+                 "layers": {k: list(v) for k, v in op.layer_table().items()}}
+        return {f"{stem}.xylo.json": config_json(op.config(), self.chip, extra),
+                f"{stem}.mlir": print_module(module).encode()}
+
+    def report(self, module: ModuleOp, reference: ModuleOp | None = None,
+               inputs: np.ndarray | None = None) -> dict[str, Any]:
+        from nirc.passes.records import record_values
+
+        op = network_op(module)
+        config = op.config()
+        n_in, n_hid, n_out = config.sizes
+        quant = {k: record_values(v) for k, v in op.attributes["quant"].data.items()}
+        section = {
+            "chip": self.chip.name, "title": self.chip.title,
+            "usage": {"inputs": [n_in, self.chip.inputs], "hidden": [n_hid, self.chip.hidden],
+                      "outputs": [n_out, self.chip.outputs],
+                      "weights": int(np.count_nonzero(config.weights_in)
+                                     + np.count_nonzero(config.weights_rec)
+                                     + np.count_nonzero(config.weights_out))},
+            "latency": op.integer("latency"), "readout": op.readout.data,
+            "granularity": op.attributes["granularity"].data,
+            "weight_shift": {"in": config.weight_shift_in, "rec": config.weight_shift_rec,
+                             "out": config.weight_shift_out},
+            "sqnr_db": quant.pop("sqnr_db"),
+            "layers": [{"layer": k, **v} for k, v in quant.items()],
+        }
+        if reference is not None:
+            section["fidelity"] = self.fidelity(reference, module, inputs)
+        return {"xylo": section}
+
+    def report_lines(self, report: dict[str, Any]) -> list[str]:
+        x = report["xylo"]
+        use = x["usage"]
+        lines = [f"chip       {x['title']} ({x['chip']}): {use['inputs'][0]}/{use['inputs'][1]} "
+                 f"inputs, {use['hidden'][0]}/{use['hidden'][1]} hidden, {use['outputs'][0]}/"
+                 f"{use['outputs'][1]} readout neurons, {use['weights']} nonzero weights",
+                 f"latency    the output lags the graph by {x['latency']} step(s)",
+                 "weights    int8, " + x["granularity"] + ", shifts "
+                 + ", ".join(f"{k} {v}" for k, v in x["weight_shift"].items()) + "; SQNR "
+                 + ", ".join(f"{k.split('_')[1]} {v:.1f} dB" for k, v in x["sqnr_db"].items()),
+                 f"{'layer':>12} {'role':>8} {'neurons':>9} {'dash_mem':>8} {'tau_mem err':>11} "
+                 f"{'dash_syn':>8} {'tau_syn err':>11}"]
+        for row in x["layers"]:
+            lines.append(f"{row['layer']:>12} {row['role']:>8} {row['neurons'].replace(',', ':'):>9} "
+                         f"{row['dash_mem']:>8} {_percent(row.get('tau_mem_error')):>11} "
+                         f"{row.get('dash_syn', '-'):>8} {_percent(row.get('tau_syn_error')):>11}")
+        f = x.get("fidelity")
+        if f and f.get("steps"):
+            lines.append(f"fidelity   float graph vs Xylo, {f['samples']} samples x {f['steps']} "
+                         f"steps ({f['input']}): agreement {f['mean']:.3f} (per output neuron "
+                         + " ".join(f"{v:.2f}" for v in f["per_neuron"])
+                         + f"), same decision {f['same_decision']:.0%}"
+                         + (f"; output spikes float {f['spikes_float']}, Xylo {f['spikes_xylo']}"
+                            if "spikes_float" in f else ""))
+        return lines
+
+    def fidelity(self, reference: ModuleOp, module: ModuleOp, inputs: np.ndarray | None) -> dict:
+        """Float graph vs Xylo simulation (fidelity.py) on generated or given input."""
+        from nirc.passes.discretize import recorded_options
+        from nirc.targets.interp.api import Simulator
+
+        from .fidelity import compare
+
+        op = network_op(module)
+        n_in = op.config().sizes[0]
+        o = self.options
+        if inputs is None:
+            if o["fidelity-steps"] == 0:
+                return {"steps": 0}
+            rng = np.random.default_rng(o["seed"])
+            shape = (o["fidelity-steps"], o["fidelity-batch"], n_in)
+            inputs = (rng.random(shape) < o["fidelity-rate"]).astype(np.float64)
+            source = f"generated: rate {o['fidelity-rate']}, seed {o['seed']}"
+        else:
+            source = "given"
+            if inputs.ndim == 2:
+                inputs = inputs[:, None]
+        options = recorded_options(module)
+        reference_out = Simulator(reference, dtype="float64", **options).run(
+            inputs, keep_batch_axis=True)
+        chip_out = Simulator(module, dtype="float64").run(inputs, keep_batch_axis=True)
+        name = next(iter(chip_out))
+        result = compare(reference_out[name], chip_out[name], op.integer("latency"),
+                         op.readout.data == "spike")
+        return {"input": source, **result}
+
+
+def _percent(error: float | None) -> str:
+    return "inf" if error is None else f"{100 * error:.1f}%"
+
+
+def network_op(module: ModuleOp):
+    from nirc.dialects.xylo import NetworkOp
+
+    ops = [o for o in module.walk() if isinstance(o, NetworkOp)]
+    if len(ops) != 1:
+        raise NircError(f"expected one xylo.network op after lowering, found {len(ops)}")
+    return ops[0]
