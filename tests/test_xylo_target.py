@@ -279,3 +279,16 @@ def test_compiled_braille_runs_bit_exact_against_xylosim_and_reports_fidelity():
     recorded = xylo_simulate(config, raster, record=True)
     for key in ("spikes_out", "spikes_hidden", "v_mem", "i_syn", "v_mem_out", "i_syn_out"):
         assert np.array_equal(recorded[key], theirs[key]), key
+
+
+def test_quantize_with_target_xylo_is_the_xylo_lowering():
+    from nirc.ir_text import make_context, print_module
+    from nirc.opt import build_pipeline
+
+    texts = []
+    for last in ("quantize{target=xylo}", "lower-to-xylo"):
+        module = feed_forward([5, 8, 3], recurrent=True)
+        build_pipeline(f"flatten-subgraphs,discretize{{reset=subtract}},fuse,{last}",
+                       False).apply(make_context(), module)
+        texts.append(print_module(module))
+    assert "xylo.network" in texts[0] and texts[0] == texts[1]
