@@ -292,3 +292,28 @@ def test_quantize_with_target_xylo_is_the_xylo_lowering():
                        False).apply(make_context(), module)
         texts.append(print_module(module))
     assert "xylo.network" in texts[0] and texts[0] == texts[1]
+
+
+def test_lif_hidden_layers_and_an_li_readout_map_with_their_documented_approximations():
+    """LIF has no synaptic current: Xylo gets dash_syn = 1 and a warning; an LI readout
+    becomes readout neurons that never fire (threshold 2**15 - 1), read as v_mem_out *
+    unit_out, which follows the float LI voltage (same decays: tau_mem = 8 dt)."""
+    n_in, n_hid, n_out = 6, 30, 4
+    nodes = {"input": nir.Input(np.array([n_in])), "w0": linear(n_hid, n_in, 0, 1.0),
+             "lif": nir.LIF(tau=np.full(n_hid, 8 * DT), r=np.full(n_hid, 8.0), v_leak=np.zeros(n_hid),
+                            v_threshold=np.full(n_hid, 1.0), v_reset=np.zeros(n_hid)),
+             "w1": linear(n_out, n_hid, 1, 0.5),
+             "li": nir.CubaLI(tau_syn=np.full(n_out, 2 * DT), tau_mem=np.full(n_out, 8 * DT),
+                              r=np.full(n_out, 8.0), v_leak=np.zeros(n_out), w_in=np.full(n_out, 2.0)),
+             "output": nir.Output(np.array([n_out]))}
+    edges = [("input", "w0"), ("w0", "lif"), ("lif", "w1"), ("w1", "li"), ("li", "output")]
+    result = compile_xylo(module_of(nodes, edges))
+    assert any("'lif' has no synaptic current" in w for w in result.report["warnings"])
+    op = network_op_of(result)
+    config = op.config()
+    assert op.readout.data == "voltage"
+    assert config.dash_syn.tolist() == [1] * n_hid and config.dash_mem.tolist() == [3] * n_hid
+    assert config.threshold_out.tolist() == [2 ** 15 - 1] * n_out
+    fidelity = result.report["xylo"]["fidelity"]
+    assert "spikes_float" not in fidelity  # a voltage readout is compared as a signal
+    assert fidelity["mean"] > 0.7, fidelity  # measured 0.80: LIF timing spreads over ~2 steps
