@@ -92,9 +92,6 @@ class FloatNetwork:
         parts = [getattr(p, attribute) for p in self.populations if p.role == role]
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def cuba_mask(self, role: str) -> np.ndarray:
-        return np.concatenate([np.full(p.size, p.cuba) for p in self.populations if p.role == role])
-
 
 def map_network(graph: GraphOp, chip: XyloChip) -> FloatNetwork:
     """The float network in Xylo's shape, or a NircError naming the node and rule."""
@@ -149,7 +146,7 @@ def map_network(graph: GraphOp, chip: XyloChip) -> FloatNetwork:
         lo, hi = placed.get(layer.layer_name, (0, n_out))
         population = _population(layer, role, lo, hi, latency[layer.layer_name])
         for synapse in layer.synapses():
-            _place_synapse(net, synapse, layer, population, source, placed, chip)
+            _place_synapse(net, synapse, layer, population, placed, chip)
         net.populations.append(population)
     return net
 
@@ -268,7 +265,7 @@ def _population(layer: LayerOp, role: str, start: int, stop: int, latency: int) 
 
 
 def _place_synapse(net: FloatNetwork, synapse, layer: LayerOp, population: Population,
-                   source, placed: dict, chip: XyloChip) -> None:
+                   placed: dict, chip: XyloChip) -> None:
     name = node_name_of(synapse)
     if not isinstance(synapse, DENSE):
         raise NircError(f"Xylo's synapses are dense matrices; '{synapse.name}' has no Xylo form",
