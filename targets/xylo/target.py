@@ -23,6 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 from nirc.diagnostics import NircError
 
 from ..base import Option, Target, discretize_spec
+from ..fidelity import FIDELITY_OPTIONS
 from ..resources import ResourceModel
 from .chips import CHIPS, DEFAULT_CHIP
 
@@ -31,10 +32,7 @@ OPTIONS = {
     "per-channel": Option(bool, True, "one scale per neuron (else one per population group)"),
     "dt-min": Option(float, 1e-5, "smallest dt that --dt auto considers (s)"),
     "dt-max": Option(float, 1e-2, "largest dt that --dt auto considers (s)"),
-    "fidelity-steps": Option(int, 300, "steps of generated input for the fidelity check (0: skip)"),
-    "fidelity-batch": Option(int, 16, "samples of generated input"),
-    "fidelity-rate": Option(float, 0.1, "spike probability per input channel and step"),
-    "seed": Option(int, 0, "seed of the generated input"),
+    **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }
 
 
@@ -135,34 +133,12 @@ class XyloTarget(Target):
         return lines
 
     def fidelity(self, reference: ModuleOp, module: ModuleOp, inputs: np.ndarray | None) -> dict:
-        """Float graph vs Xylo simulation (fidelity.py) on generated or given input."""
-        from nirc.passes.discretize import recorded_options
-        from nirc.targets.interp.api import Simulator
-
-        from .fidelity import compare
+        """Float graph vs Xylo simulation (targets/fidelity.py) on generated or given input."""
+        from ..fidelity import check
 
         op = network_op(module)
-        n_in = op.config().sizes[0]
-        o = self.options
-        if inputs is None:
-            if o["fidelity-steps"] == 0:
-                return {"steps": 0}
-            rng = np.random.default_rng(o["seed"])
-            shape = (o["fidelity-steps"], o["fidelity-batch"], n_in)
-            inputs = (rng.random(shape) < o["fidelity-rate"]).astype(np.float64)
-            source = f"generated: rate {o['fidelity-rate']}, seed {o['seed']}"
-        else:
-            source = "given"
-            if inputs.ndim == 2:
-                inputs = inputs[:, None]
-        options = recorded_options(module)
-        reference_out = Simulator(reference, dtype="float64", **options).run(
-            inputs, keep_batch_axis=True)
-        chip_out = Simulator(module, dtype="float64").run(inputs, keep_batch_axis=True)
-        name = next(iter(chip_out))
-        result = compare(reference_out[name], chip_out[name], op.integer("latency"),
-                         op.readout.data == "spike")
-        return {"input": source, **result}
+        return check(reference, module, (op.config().sizes[0],), op.integer("latency"),
+                     op.readout.data == "spike", self.options, inputs)
 
 
 def _percent(error: float | None) -> str:
