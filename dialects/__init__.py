@@ -30,4 +30,10 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return XYLO
 
-    return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn, "xylo": get_xylo}
+    def get_loihi2() -> Dialect:
+        from .loihi2 import LOIHI2
+
+        return LOIHI2
+
+    return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn, "xylo": get_xylo,
+            "loihi2": get_loihi2}

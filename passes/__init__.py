@@ -51,6 +51,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerToXylo
 
+    def lower_to_loihi2() -> type[ModulePass]:
+        from .lower_to_loihi2 import LowerToLoihi2
+
+        return LowerToLoihi2
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -70,6 +75,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "quantize": quantize,
         "partition": partition,
         "lower-to-xylo": lower_to_xylo,
+        "lower-to-loihi2": lower_to_loihi2,
         "canonicalize": canonicalize,
         "dce": dce,
     }

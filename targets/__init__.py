@@ -24,7 +24,12 @@ def get_all_targets() -> dict[str, Callable[[], type]]:
 
         return XyloTarget
 
-    return {"interp": interp, "generic": generic, "xylo": xylo}
+    def loihi2() -> type:
+        from .loihi2.target import Loihi2Target
+
+        return Loihi2Target
+
+    return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2}
 
 
 def make_target(spec: str):

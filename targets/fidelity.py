@@ -68,7 +68,7 @@ def compare(float_out: np.ndarray, chip_out: np.ndarray, latency: int, spiking: 
         total = np.maximum(cf, cx).sum(axis=0)
         per_neuron = np.where(total > 0, 1.0 - np.abs(cf - cx).sum(axis=0) / np.where(total > 0, total, 1), 1.0)
         decision_f, decision_x = cf.argmax(axis=1), cx.argmax(axis=1)
-        activity = {"spikes_float": int(cf.sum()), "spikes_xylo": int(cx.sum())}
+        activity = {"spikes_float": int(cf.sum()), "spikes_chip": int(cx.sum())}
     else:
         norm = np.sqrt((f ** 2).sum(axis=(0, 1)))
         err = np.sqrt(((f - x) ** 2).sum(axis=(0, 1)))

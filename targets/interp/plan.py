@@ -24,6 +24,7 @@ leaky      snn.li / snn.lif / snn.i / snn.if (snn.i, snn.if: decay 1, bias 0)
 cuba       snn.cuba_li / snn.cuba_lif
 qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
 xylo       xylo.network: a whole Xylo chip (targets/xylo/engine.py runs it)
+loihi2     loihi2.network: a netx network (targets/loihi2/engine.py runs it)
 =========  =====================================================================
 """
 
@@ -255,6 +256,12 @@ def _xylo(op, node, get):
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
+def _loihi2(op, node, get):
+    node.kind = "loihi2"
+    node.params = {"network": op.network(), "latency": op.integer("latency"),
+                   "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
+
+
 _BUILDERS = {
     "nir.input": _input, "nir.output": _output,
     "nir.affine": _dense, "nir.linear": _dense,
@@ -266,4 +273,5 @@ _BUILDERS = {
     "snn.cuba_li": _cuba, "snn.cuba_lif": _cuba,
     "qsnn.neuron": _qneuron,
     "xylo.network": _xylo,
+    "loihi2.network": _loihi2,
 }

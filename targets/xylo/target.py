@@ -128,7 +128,7 @@ class XyloTarget(Target):
                          f"steps ({f['input']}): agreement {f['mean']:.3f} (per output neuron "
                          + " ".join(f"{v:.2f}" for v in f["per_neuron"])
                          + f"), same decision {f['same_decision']:.0%}"
-                         + (f"; output spikes float {f['spikes_float']}, Xylo {f['spikes_xylo']}"
+                         + (f"; output spikes float {f['spikes_float']}, Xylo {f['spikes_chip']}"
                             if "spikes_float" in f else ""))
         return lines
 
