@@ -26,7 +26,7 @@ from nirc.diagnostics import NircError
 from ..base import Option, Target, discretize_spec, spec_options
 from ..fidelity import FIDELITY_OPTIONS
 from ..resources import ResourceModel
-from .chips import loihi2_resources
+from .chips import CORES_PER_CHIP, loihi2_resources
 
 OPTIONS = {
     "chips": Option(int, 1, "Loihi 2 chips (128 neuro-cores each)"),
@@ -100,7 +100,12 @@ class Loihi2Target(Target):
 
     def report_lines(self, report: dict[str, Any]) -> list[str]:
         x = report["loihi2"]
-        lines = [f"latency    the output lags the graph by {x['latency']} step(s)",
+        lines = []
+        plan = report.get("partition")
+        if plan:
+            chips = -(-plan["cores_used"] // CORES_PER_CHIP)
+            lines.append(f"chips      {chips} Loihi 2 chip(s) of {CORES_PER_CHIP} neuro-cores")
+        lines += [f"latency    the output lags the graph by {x['latency']} step(s)",
                  f"{'layer':>12} {'type':>9} {'iDecay':>6} {'vDecay':>6} {'vThMant':>7} "
                  f"{'tau_syn err':>11} {'tau_mem err':>11} {'SQNR dB':>8}"]
         for row in x["layers"]:
