@@ -103,6 +103,19 @@ class Target:
         raise NircError(f"target '{self.name}' cannot choose dt: give --dt")
 
 
+def lowered_op(module: ModuleOp, op_class: type):
+    """The one ``op_class`` op a target's lowering leaves in ``module``."""
+    ops = [o for o in module.walk() if isinstance(o, op_class)]
+    if len(ops) != 1:
+        raise NircError(f"expected one {op_class.name} op after lowering, found {len(ops)}")
+    return ops[0]
+
+
+def percent(error: float | None) -> str:
+    """A relative error for reports ("inf" where a record left it out as infinite)."""
+    return "inf" if error is None else f"{100 * error:.1f}%"
+
+
 def discretize_spec(sim: dict[str, Any]) -> str:
     """``discretize{...}`` with the options the user gave (others: the pass defaults)."""
     names = {"dt": "dt", "method": "method", "reset": "reset", "v_init": "v-init",

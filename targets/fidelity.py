@@ -79,3 +79,17 @@ def compare(float_out: np.ndarray, chip_out: np.ndarray, latency: int, spiking: 
             "per_neuron": [float(v) for v in per_neuron],
             "mean": float(np.mean(per_neuron)),
             "same_decision": float(np.mean(decision_f == decision_x)), **activity}
+
+
+def summary_lines(f: dict | None, title: str) -> list[str]:
+    """The fidelity line of a human compile report."""
+    if not f or not f.get("steps"):
+        return []
+    line = (f"fidelity   float graph vs {title}, {f['samples']} samples x {f['steps']} steps "
+            f"({f['input']}): agreement {f['mean']:.3f} (per output neuron "
+            + " ".join(f"{v:.2f}" for v in f["per_neuron"][:16])
+            + (" ..." if len(f["per_neuron"]) > 16 else "")
+            + f"), same decision {f['same_decision']:.0%}")
+    if "spikes_float" in f:
+        line += f"; output spikes float {f['spikes_float']}, {title} {f['spikes_chip']}"
+    return [line]

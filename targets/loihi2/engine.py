@@ -8,36 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from nirc.diagnostics import NircError
+from nirc.targets.interp.whole import run_whole
 
 
-def run(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
-        record: list[tuple[int, str]], progress=None) -> dict[tuple[int, str], np.ndarray]:
+def run(plan, inputs, steps, batch, record, progress=None):
+    return run_whole(plan, inputs, steps, batch, record, progress, "loihi2", "Loihi 2", _output)
+
+
+def _output(chip, raster: np.ndarray) -> np.ndarray:
     from .sim import simulate
 
-    kinds = [n.kind for n in plan.nodes]
-    if kinds != ["input", "loihi2", "output"]:
-        raise NircError("a Loihi 2 module holds exactly Input -> loihi2.network -> Output, found "
-                        + " -> ".join(kinds))
-    source, chip, sink = plan.nodes
-    raster = inputs[source.name]
-    if np.any(raster < 0) or np.any(raster != np.rint(raster)):
-        raise NircError("Loihi 2 takes spikes: the input must hold non-negative integers",
-                        node=source.name)
-    for k, what in record:
-        if what != "y":
-            raise NircError(f"cannot record '{what}' of '{plan.nodes[k].name}' in a Loihi 2 module")
-    network = chip.params["network"]
     voltage = chip.params["readout"] == "voltage"
-    result = simulate(network, raster.astype(np.int64), record=voltage)
-    if voltage:
-        last = max(int(k[1:]) for k in result if k.startswith("v") and k[1:].isdigit())
-        v = result[f"v{last}"].reshape(steps, batch, -1)
-        y = (v * chip.params["unit_out"]).reshape(steps, batch, *sink.out_shape)
-    else:
-        y = result["spikes"].reshape(steps, batch, *sink.out_shape)
-    y = np.asarray(y, plan.dtype)
-    if progress is not None:
-        progress(steps)
-    outputs = {0: np.asarray(raster, plan.dtype), 1: y, 2: y}
-    return {(k, what): outputs[k] for k, what in record}
+    result = simulate(chip.params["network"], raster, record=voltage)
+    if not voltage:
+        return result["spikes"]
+    last = max(int(k[1:]) for k in result if k.startswith("v") and k[1:].isdigit())
+    v = result[f"v{last}"]
+    return v.reshape(*v.shape[:2], -1) * chip.params["unit_out"]

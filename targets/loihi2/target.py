@@ -21,10 +21,8 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from nirc.diagnostics import NircError
-
-from ..base import Option, Target, discretize_spec, spec_options
-from ..fidelity import FIDELITY_OPTIONS
+from ..base import Option, Target, discretize_spec, lowered_op, percent, spec_options
+from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
 from .chips import CORES_PER_CHIP, loihi2_resources
 
@@ -110,26 +108,13 @@ class Loihi2Target(Target):
                  f"{'tau_syn err':>11} {'tau_mem err':>11} {'SQNR dB':>8}"]
         for row in x["layers"]:
             lines.append(f"{row['layer']:>12} {row['type']:>9} {row['iDecay']:>6} {row['vDecay']:>6} "
-                         f"{row['vThMant']:>7} {_percent(row.get('tau_syn_error')):>11} "
-                         f"{_percent(row.get('tau_mem_error')):>11} {row['sqnr_db']:>8.1f}")
-        f = x.get("fidelity")
-        if f and f.get("steps"):
-            lines.append(f"fidelity   float graph vs Loihi 2, {f['samples']} samples x {f['steps']} "
-                         f"steps ({f['input']}): agreement {f['mean']:.3f}, same decision "
-                         f"{f['same_decision']:.0%}"
-                         + (f"; output spikes float {f['spikes_float']}, Loihi {f['spikes_chip']}"
-                            if "spikes_float" in f else ""))
+                         f"{row['vThMant']:>7} {percent(row.get('tau_syn_error')):>11} "
+                         f"{percent(row.get('tau_mem_error')):>11} {row['sqnr_db']:>8.1f}")
+        lines += summary_lines(x.get("fidelity"), "Loihi 2")
         return lines
-
-
-def _percent(error: float | None) -> str:
-    return "inf" if error is None else f"{100 * error:.1f}%"
 
 
 def network_op(module: ModuleOp):
     from nirc.dialects.loihi2 import NetworkOp
 
-    ops = [o for o in module.walk() if isinstance(o, NetworkOp)]
-    if len(ops) != 1:
-        raise NircError(f"expected one loihi2.network op after lowering, found {len(ops)}")
-    return ops[0]
+    return lowered_op(module, NetworkOp)

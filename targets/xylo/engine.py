@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from nirc.diagnostics import NircError
+from nirc.targets.interp.whole import run_whole
 
 
-def run(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
-        record: list[tuple[int, str]], progress=None) -> dict[tuple[int, str], np.ndarray]:
+def run(plan, inputs, steps, batch, record, progress=None):
+    return run_whole(plan, inputs, steps, batch, record, progress, "xylo", "Xylo", _output)
+
+
+def _output(chip, raster: np.ndarray) -> np.ndarray:
     from .sim import simulate
 
-    kinds = [n.kind for n in plan.nodes]
-    if kinds != ["input", "xylo", "output"]:
-        raise NircError("a Xylo module holds exactly Input -> xylo.network -> Output, found "
-                        + " -> ".join(kinds))
-    source, chip, sink = plan.nodes
-    raster = inputs[source.name]
-    if np.any(raster < 0) or np.any(raster != np.rint(raster)):
-        raise NircError("Xylo takes spike counts: the input must hold non-negative integers",
-                        node=source.name)
-    for k, what in record:
-        if what != "y":
-            raise NircError(f"cannot record '{what}' of '{plan.nodes[k].name}' in a Xylo module")
     voltage = chip.params["readout"] == "voltage"
-    result = simulate(chip.params["config"], raster.astype(np.int64), record=voltage)
-    if voltage:
-        y = result["v_mem_out"] * chip.params["unit_out"]
-    else:
-        y = result["spikes_out"]
-    y = np.asarray(y, plan.dtype)
-    if progress is not None:
-        progress(steps)
-    outputs = {0: np.asarray(raster, plan.dtype), 1: y, 2: y}
-    return {(k, what): outputs[k] for k, what in record}
+    result = simulate(chip.params["config"], raster, record=voltage)
+    return result["v_mem_out"] * chip.params["unit_out"] if voltage else result["spikes_out"]

@@ -22,8 +22,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from nirc.diagnostics import NircError
 
-from ..base import Option, Target, discretize_spec
-from ..fidelity import FIDELITY_OPTIONS
+from ..base import Option, Target, discretize_spec, lowered_op, percent
+from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
 from .chips import CHIPS, DEFAULT_CHIP
 
@@ -120,16 +120,9 @@ class XyloTarget(Target):
                  f"{'dash_syn':>8} {'tau_syn err':>11}"]
         for row in x["layers"]:
             lines.append(f"{row['layer']:>12} {row['role']:>8} {row['neurons'].replace(',', ':'):>9} "
-                         f"{row['dash_mem']:>8} {_percent(row.get('tau_mem_error')):>11} "
-                         f"{row.get('dash_syn', '-'):>8} {_percent(row.get('tau_syn_error')):>11}")
-        f = x.get("fidelity")
-        if f and f.get("steps"):
-            lines.append(f"fidelity   float graph vs Xylo, {f['samples']} samples x {f['steps']} "
-                         f"steps ({f['input']}): agreement {f['mean']:.3f} (per output neuron "
-                         + " ".join(f"{v:.2f}" for v in f["per_neuron"])
-                         + f"), same decision {f['same_decision']:.0%}"
-                         + (f"; output spikes float {f['spikes_float']}, Xylo {f['spikes_chip']}"
-                            if "spikes_float" in f else ""))
+                         f"{row['dash_mem']:>8} {percent(row.get('tau_mem_error')):>11} "
+                         f"{row.get('dash_syn', '-'):>8} {percent(row.get('tau_syn_error')):>11}")
+        lines += summary_lines(x.get("fidelity"), "Xylo")
         return lines
 
     def fidelity(self, reference: ModuleOp, module: ModuleOp, inputs: np.ndarray | None) -> dict:
@@ -141,14 +134,7 @@ class XyloTarget(Target):
                      op.readout.data == "spike", self.options, inputs)
 
 
-def _percent(error: float | None) -> str:
-    return "inf" if error is None else f"{100 * error:.1f}%"
-
-
 def network_op(module: ModuleOp):
     from nirc.dialects.xylo import NetworkOp
 
-    ops = [o for o in module.walk() if isinstance(o, NetworkOp)]
-    if len(ops) != 1:
-        raise NircError(f"expected one xylo.network op after lowering, found {len(ops)}")
-    return ops[0]
+    return lowered_op(module, NetworkOp)
