@@ -14,6 +14,7 @@ import nir
 import numpy as np
 import pytest
 
+import chip_graphs
 from nirc.compile import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
@@ -26,15 +27,11 @@ DT = 1e-4
 
 def cuba(n, tau_syn=4 * DT, tau_mem=16 * DT, threshold=1.0):
     """Euler decays 1 - 1/4 and 1 - 1/16: iDecay 1024, vDecay 256 exactly; gains 1."""
-    return nir.CubaLIF(tau_syn=np.full(n, tau_syn), tau_mem=np.full(n, tau_mem),
-                       r=np.full(n, tau_mem / DT), v_leak=np.zeros(n),
-                       v_threshold=np.full(n, threshold), v_reset=np.zeros(n),
-                       w_in=np.full(n, tau_syn / DT))
+    return chip_graphs.cuba(n, tau_syn, tau_mem, DT, threshold)
 
 
 def linear(n_out, n_in, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return nir.Linear(weight=rng.normal(0, scale / np.sqrt(n_in), (n_out, n_in)).astype(np.float32))
+    return chip_graphs.linear(n_out, n_in, seed, scale / np.sqrt(n_in))
 
 
 def chain(sizes, recurrent=False, seed=0, scale=2.0):

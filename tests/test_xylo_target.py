@@ -14,6 +14,8 @@ import nir
 import numpy as np
 import pytest
 
+import chip_graphs
+from chip_graphs import linear
 from nirc.compile import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
@@ -27,17 +29,9 @@ DT = 1e-4
 
 
 def cuba(n, tau_syn=2 * DT, tau_mem=8 * DT, threshold=1.0):
-    """A CubaLIF whose Euler decays are exact Xylo decays at dt = 1e-4: i_decay = 1 - 1/2
-    (dash_syn 1), v_decay = 1 - 1/8 (dash_mem 3); gains 1 (r = tau_mem/dt, w_in = tau_syn/dt)."""
-    return nir.CubaLIF(tau_syn=np.full(n, tau_syn), tau_mem=np.full(n, tau_mem),
-                       r=np.full(n, tau_mem / DT), v_leak=np.zeros(n),
-                       v_threshold=np.full(n, threshold), v_reset=np.zeros(n),
-                       w_in=np.full(n, tau_syn / DT))
-
-
-def linear(n_out, n_in, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return nir.Linear(weight=(rng.normal(0, scale, (n_out, n_in))).astype(np.float32))
+    """Euler decays that are exact Xylo decays at dt = 1e-4: i_decay = 1 - 1/2 (dash_syn 1),
+    v_decay = 1 - 1/8 (dash_mem 3); gains 1."""
+    return chip_graphs.cuba(n, tau_syn, tau_mem, DT, threshold)
 
 
 def module_of(nodes, edges):
