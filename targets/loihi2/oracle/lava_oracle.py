@@ -24,13 +24,13 @@ HERE = Path(__file__).resolve().parent
 RUN_LAVA = HERE / "run_lava.py"
 REPO_ROOT = HERE.parents[2]          # targets/loihi2/oracle -> the repository root
 ENV_VAR = "NIRC_LAVA_PYTHON"
-DEFAULT_PYTHONS = (Path("/tmp/lava-venv/bin/python"), REPO_ROOT.parent / "lava-venv" / "bin" / "python")
+DEFAULT_PYTHONS = (REPO_ROOT.parent / "lava-venv" / "bin" / "python", Path("/tmp/lava-venv/bin/python"))
 
 
 def lava_python() -> str | None:
     """The oracle venv's python: ``$NIRC_LAVA_PYTHON`` if set (an empty value disables the
-    oracle), else /tmp/lava-venv/bin/python, else ../lava-venv/bin/python next to the
-    repository root (where CI builds it); None if there is none."""
+    oracle), else ../lava-venv/bin/python next to the repository root (where .ci/run
+    builds it), else /tmp/lava-venv/bin/python (a developer's); None if there is none."""
     if ENV_VAR in os.environ:
         value = os.environ[ENV_VAR]
         return value if value and os.access(value, os.X_OK) else None
