@@ -47,9 +47,6 @@ class NetworkOp(NodeOp):
     readout = prop_def(StringAttr)
     output = node_result()
 
-    def integer(self, name: str) -> int:
-        return getattr(self, name).value.data
-
     def network(self):
         """The layers as a ``NetxNetwork`` (targets/loihi2/netx.py)."""
         from nirc.targets.loihi2.ir import network_from_attr

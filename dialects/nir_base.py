@@ -102,6 +102,10 @@ class NodeOp(IRDLOperation):
             return to_numpy(attr)
         return None
 
+    def integer(self, field: str) -> int:
+        """An integer property (``IntegerAttr``) as a Python int."""
+        return self.properties[field].value.data
+
     def string(self, field: str) -> str | None:
         attr = self.properties.get(field)
         return attr.data if isinstance(attr, StringAttr) else None

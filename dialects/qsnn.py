@@ -76,7 +76,7 @@ class NeuronOp(SnnNodeOp):
                          "rounding": ROUNDINGS, "overflow": OVERFLOWS}
 
     def bits(self, field: str) -> int:
-        return getattr(self, field).value.data
+        return self.integer(field)
 
     def verify_fields(self) -> None:
         super().verify_fields()

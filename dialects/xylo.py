@@ -65,9 +65,6 @@ class NetworkOp(NodeOp):
     layers = prop_def(DictionaryAttr)
     output = node_result()
 
-    def integer(self, name: str) -> int:
-        return getattr(self, name).value.data
-
     def config(self):
         """The configuration as a ``XyloConfig`` (numpy arrays)."""
         from nirc.targets.xylo.config import XyloConfig

@@ -51,7 +51,7 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
             raise e.with_file(source) from None
         sim = {**sim, "dt": dt}
         chosen_dt = {"dt": dt, "worst_tau_error": error}
-    reference = module.clone() if fidelity else None
+    reference = module.clone() if fidelity and target.USES_REFERENCE else None
     passes = target.pipeline(sim)
     pipeline = build_pipeline(",".join(passes), print_ir_after_all)
     with warnings.catch_warnings(record=True) as caught:

@@ -22,7 +22,7 @@ from xdsl.passes import ModulePass
 
 from nirc.diagnostics import NircError
 
-from .records import record_attr
+from .records import record_row, replace_graph_body
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,6 @@ def lower_to_loihi2(module: ModuleOp) -> None:
     partitioned = "nirc.partition" in module.attributes
     plan = core_plan(module) if partitioned else None
     source = next(o for o in graph.nodes() if o.name == "nir.input")
-    sink = next(o for o in graph.nodes() if o.name == "nir.output")
     names = [source.node_name.data] + [layer.name for layer in chain]
     cores = [None] + [np.asarray(layer_ops[layer.name].core_slices(), np.int64)
                       if partitioned and layer.name in layer_ops else None for layer in chain]
@@ -76,22 +75,11 @@ def lower_to_loihi2(module: ModuleOp) -> None:
              "latency": IntegerAttr(blocks, i64),
              "dt": FloatAttr(float(options["dt"]), f64),
              "readout": StringAttr("spike" if spiking else "voltage")}
-    attributes = {"quant": DictionaryAttr({row["layer"]: record_attr(_finite(row)) for row in rows})}
+    attributes = {"quant": DictionaryAttr({row["layer"]: record_row(row) for row in rows})}
     if plan is not None:
         attributes["core_plan"] = StringAttr(json.dumps(plan))
     new = NetworkOp.create(operands=[source.results[0]],
                            result_types=[signal_type(last.out_shape)], properties=props,
                            attributes=attributes)
     new.results[0].name_hint = "loihi2"
-    graph.block.insert_op_before(new, sink)
-    sink.operands = [new.results[0]]
-    dead = [o for o in graph.block.ops if o is not new and o is not source and o is not sink]
-    for op in dead:
-        graph.block.detach_op(op)
-    for op in dead:
-        op.erase(safe_erase=False)
-
-
-def _finite(row: dict) -> dict:
-    return {k: v for k, v in row.items()
-            if k != "layer" and not (isinstance(v, float) and not np.isfinite(v))}
+    replace_graph_body(graph, new)

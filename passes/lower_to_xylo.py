@@ -22,7 +22,7 @@ from xdsl.passes import ModulePass
 
 from nirc.diagnostics import NircError
 
-from .records import record_attr
+from .records import record_attr, record_row, replace_graph_body
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ class LowerToXylo(ModulePass):
 def lower_to_xylo(module: ModuleOp, chip_name: str, per_channel: bool) -> None:
     from nirc.dialects.arrays import to_dense
     from nirc.dialects.nir_base import signal_type
-    from nirc.dialects.snn_layer import LayerOp
     from nirc.dialects.xylo import NEURON_FIELDS, WEIGHT_FIELDS, NetworkOp
     from nirc.exporter import root_graph
     from nirc.passes.discretize import recorded_options
@@ -58,7 +57,6 @@ def lower_to_xylo(module: ModuleOp, chip_name: str, per_channel: bool) -> None:
     config, extra = quantize_network(net, chip, float(options["dt"]), per_channel)
     report = extra["report"]
     source = next(o for o in graph.nodes() if o.name == "nir.input")
-    sink = next(o for o in graph.nodes() if o.name == "nir.output")
     readout = next(p for p in net.populations if p.role == "readout")
     props = {f: to_dense(np.ascontiguousarray(getattr(config, f), np.int8 if f in WEIGHT_FIELDS
                                               else np.int64))
@@ -74,33 +72,11 @@ def lower_to_xylo(module: ModuleOp, chip_name: str, per_channel: bool) -> None:
         layers=DictionaryAttr({p.name: to_dense(np.array(
             [p.start, p.stop, p.latency, int(p.role == "readout")], np.int64))
             for p in net.populations}))
-    quant = {row["layer"]: record_attr(_flat(row)) for row in report["populations"]}
+    quant = {row["layer"]: record_row(row) for row in report["populations"]}
     quant["sqnr_db"] = record_attr(report["sqnr_db"])
     new = NetworkOp.create(operands=[source.results[0]], result_types=[signal_type((net.n_out,))],
                            properties=props,
                            attributes={"quant": DictionaryAttr(quant),
                                        "granularity": StringAttr(report["granularity"])})
     new.results[0].name_hint = "xylo"
-    graph.block.insert_op_before(new, sink)
-    sink.operands = [new.results[0]]
-    layers = [o for o in graph.block.ops if isinstance(o, LayerOp)]
-    for layer in layers:
-        graph.block.detach_op(layer)
-    for layer in layers:
-        layer.erase(safe_erase=False)
-
-
-def _flat(row: dict) -> dict:
-    """A population report row as a flat record (lists as "a,b" strings; an infinite
-    time-constant error, i.e. no leak, left out)."""
-    out = {}
-    for key, value in row.items():
-        if key == "layer":
-            continue
-        if isinstance(value, list):
-            out[key] = ",".join(str(v) for v in value)
-        elif isinstance(value, float) and not np.isfinite(value):
-            continue
-        else:
-            out[key] = value
-    return out
+    replace_graph_body(graph, new)

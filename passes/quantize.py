@@ -182,11 +182,18 @@ def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
                            scheme.bias_bits, f"bias of '{node_name_of(s)}'")
             s.properties["bias"] = to_dense(bq.astype(np.int32 if scheme.bias_bits <= 32 else np.int64))
     _replace_neuron(neuron, q, scheme)
-    sqnr = MAX_SQNR_DB if noise == 0 else min(MAX_SQNR_DB, 10 * np.log10(max(signal, 1e-300) / noise))
+    sqnr = sqnr_db(signal, noise)
     return {"weight_bits": scheme.weight_bits,
             "scheme": "symmetric" if scheme.symmetric else "asymmetric",
             "granularity": "per-channel" if scheme.per_channel else "per-tensor",
             "sqnr_db": float(sqnr)}
+
+
+def sqnr_db(signal: float, noise: float) -> float:
+    """10 log10(signal / noise) for sums of squares, capped at MAX_SQNR_DB (exact: noise 0)."""
+    if noise == 0:
+        return MAX_SQNR_DB
+    return float(min(MAX_SQNR_DB, 10 * np.log10(max(signal, 1e-300) / noise)))
 
 
 def _row_ranges(s, shape) -> tuple[np.ndarray, np.ndarray]:

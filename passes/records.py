@@ -1,6 +1,6 @@
 """Small result records that passes attach to ops and modules (``quant`` on a layer,
 ``nirc.partition`` and ``nirc.quantize`` on a module): plain str/int/float values as
-a dictionary attribute, and back."""
+a dictionary attribute, and back; and the graph rewrite the chip lowerings end with."""
 
 from __future__ import annotations
 
@@ -19,6 +19,32 @@ def record_attr(values: dict) -> DictionaryAttr:
         else:
             out[key] = FloatAttr(float(value), f64)
     return DictionaryAttr(out)
+
+
+def record_row(row: dict, skip: tuple[str, ...] = ("layer",)) -> DictionaryAttr:
+    """A report row as a record: lists become "a,b" strings, infinite floats (e.g. the
+    time-constant error of a neuron without leak) are left out, ``skip`` keys too."""
+    out = {}
+    for key, value in row.items():
+        if key in skip or (isinstance(value, float) and not np.isfinite(value)):
+            continue
+        out[key] = ",".join(str(v) for v in value) if isinstance(value, list) else value
+    return record_attr(out)
+
+
+def replace_graph_body(graph, new) -> None:
+    """Make ``graph`` Input -> ``new`` -> Output: insert ``new`` (which reads the Input)
+    before the Output, feed the Output from it, and erase every other op (a chip
+    lowering's last step; the ops may use each other, so all are detached first)."""
+    sink = next(o for o in graph.block.ops if o.name == "nir.output")
+    graph.block.insert_op_before(new, sink)
+    sink.operands = [new.results[0]]
+    dead = [o for o in graph.block.ops if o is not new and o is not sink
+            and o.name != "nir.input"]
+    for op in dead:
+        graph.block.detach_op(op)
+    for op in dead:
+        op.erase(safe_erase=False)
 
 
 def record_values(attr: DictionaryAttr) -> dict:

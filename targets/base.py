@@ -48,6 +48,9 @@ class Target:
     name: ClassVar[str]
     summary: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]] = {}
+    USES_REFERENCE: ClassVar[bool] = False
+    """Whether ``report`` compares with the module before the pipeline (a fidelity check):
+    only then does the driver keep a copy of it."""
 
     def __init__(self, **options: Any):
         self.options: dict[str, Any] = {}

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from nirc.diagnostics import NircError
+from nirc.passes.quantize import sqnr_db
 
 from .chips import THRESHOLD_BITS
 from .mapping import FloatLayer
@@ -169,13 +170,17 @@ def _units(layer: FloatLayer, scale: float = 1.0) -> tuple[np.ndarray, int]:
     return th / (64.0 * v_th), v_th
 
 
-def _integers(w: np.ndarray, gain: np.ndarray, unit: np.ndarray, kind: str) -> np.ndarray:
-    scale = (gain / (64 * unit))
+def _weight_scale(w: np.ndarray, gain: np.ndarray, unit: np.ndarray, kind: str) -> np.ndarray:
+    """gain / (64 unit) per output neuron (a convolution: per output channel), shaped to
+    broadcast against w: integer weight = W * scale."""
+    scale = gain / (64 * unit)
     if kind == "conv":
-        per_row = scale.reshape(scale.shape[0], -1)[:, 0].reshape(-1, *([1] * (w.ndim - 1)))
-    else:
-        per_row = scale.reshape(-1, 1)
-    x = w * per_row
+        return scale.reshape(scale.shape[0], -1)[:, 0].reshape(-1, *([1] * (w.ndim - 1)))
+    return scale.reshape(-1, 1)
+
+
+def _integers(w: np.ndarray, gain: np.ndarray, unit: np.ndarray, kind: str) -> np.ndarray:
+    x = w * _weight_scale(w, gain, unit, kind)
     q = np.clip(np.rint(x), -WEIGHT_MAX, WEIGHT_MAX)
     if q.size and q.max() <= 0 and q.min() < -128:
         q = np.clip(2 * np.rint(x / 2), -WEIGHT_MAX, 0)  # netx's all-negative encoding: even values
@@ -190,10 +195,7 @@ def _sqnr(layer: FloatLayer, unit, weight, weight_rec) -> float:
     for w, q in ((layer.weight, weight), (layer.weight_rec, weight_rec)):
         if w is None:
             continue
-        scale = layer.gain / (64 * unit)
-        per_row = (scale.reshape(scale.shape[0], -1)[:, 0].reshape(-1, *([1] * (w.ndim - 1)))
-                   if layer.kind == "conv" else scale.reshape(-1, 1))
-        back = q / per_row
+        back = q / _weight_scale(w, layer.gain, unit, layer.kind)
         signal += float(np.sum(w * w))
         noise += float(np.sum((w - back) ** 2))
-    return 300.0 if noise == 0 else min(300.0, 10 * np.log10(max(signal, 1e-300) / noise))
+    return sqnr_db(signal, noise)

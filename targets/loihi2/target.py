@@ -38,6 +38,7 @@ class Loihi2Target(Target):
     name = "loihi2"
     summary = "Intel Loihi 2: lava-dl netx HDF5, core plan, bit-exact fixed-point simulation"
     OPTIONS = OPTIONS
+    USES_REFERENCE = True
 
     def resources(self) -> ResourceModel:
         model = loihi2_resources(self.options["chips"])

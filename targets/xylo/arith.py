@@ -44,6 +44,8 @@ import warnings
 
 import numpy as np
 
+from nirc.passes.quantize import sqnr_db
+
 from .chips import DASH_MAX, WEIGHT_SHIFT_MAX, XyloChip
 from .config import XyloConfig
 from .mapping import FloatNetwork
@@ -180,7 +182,7 @@ def _weights(r: np.ndarray, unit: np.ndarray, shift: int) -> tuple[np.ndarray, f
     w = np.clip(np.rint(r / lsb), -WEIGHT_MAX - 1, WEIGHT_MAX).astype(np.int8)
     noise = float(np.sum((r - w * lsb) ** 2))
     signal = float(np.sum(r * r))
-    sqnr = 300.0 if noise == 0 else min(300.0, 10 * np.log10(max(signal, 1e-300) / noise))
+    sqnr = sqnr_db(signal, noise)
     return w, sqnr
 
 
