@@ -24,6 +24,19 @@ whose synapse rows (input and recurrent weights together) have the scale q_n:
   unit_n), saturated to ``bias-bits`` / ``threshold-bits`` / ``state-bits`` (a
   saturated threshold or bias is reported as a warning).
 
+``bias-correction=true`` (off by default: plain round-to-nearest) removes the mean error
+that weight rounding adds to each neuron's input, E[(W - q Wq) x] (Nagel et al. 2019,
+"Data-Free Quantization Through Weight Equalization and Bias Correction", sec. 4.2;
+here with measured input means).  The float module is simulated on calibration input
+(Bernoulli, ``check-rate``, ``calibration-steps`` x ``calibration-batch``, seed
+``seed + 1``: not the input the agreement is checked on) and each synapse's mean input m = E[x] is
+recorded; with the interpreter's own kernels, the drift of neuron n in weight LSBs is
+    drift_n = sum over its synapses of (W m + b)_n / q_n - (Wq m + bq)_n
+and v_bias_n gains round(drift_n * 2**s) state LSBs (CubaLIF/CubaLI: divided by
+1 - i_decay, the current's steady-state gain).  The weights stay round-to-nearest; the
+correction uses the float network's statistics only, layer by layer, so it does not
+fit the calibration sample's own upstream fluctuations.
+
 Each layer records ``quant = {weight_bits, scheme, granularity, sqnr_db, agreement}``:
 the weight SQNR 10 log10(sum W^2 / sum (W - q Wq)^2) (capped at 300 dB when exact) and,
 on generated Bernoulli input (``check-steps``, ``check-batch``, ``check-rate``,
@@ -40,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
 from nirc.diagnostics import NircError
@@ -86,6 +100,9 @@ class Quantize(ModulePass):
     decay_bits: int | None = None
     per_channel: bool = True
     symmetric: bool = True
+    bias_correction: bool = False
+    calibration_steps: int = 100
+    calibration_batch: int = 8
     check_steps: int = 100
     check_batch: int = 4
     check_rate: float = 0.1
@@ -113,7 +130,8 @@ class Quantize(ModulePass):
         layers = [o for o in op.walk() if isinstance(o, LayerOp)]
         _check_structure(op, layers)
         reference = op.clone() if self.check_steps > 0 else None
-        records = {layer.layer_name: quantize_layer(layer, scheme) for layer in layers}
+        means = _synapse_input_means(reference or op.clone(), self) if self.bias_correction else None
+        records = {layer.layer_name: quantize_layer(layer, scheme, means) for layer in layers}
         if reference is not None and layers:
             agreement = _agreement(reference, op, list(records), self)
             for name, value in agreement.items():
@@ -123,7 +141,8 @@ class Quantize(ModulePass):
         op.attributes["nirc.quantize"] = record_attr({
             "target": self.target, "weight_bits": scheme.weight_bits,
             "scheme": "symmetric" if scheme.symmetric else "asymmetric",
-            "granularity": "per-channel" if scheme.per_channel else "per-tensor"})
+            "granularity": "per-channel" if scheme.per_channel else "per-tensor",
+            "bias_correction": "calibrated" if self.bias_correction else "none"})
 
 
 # ---- structure ---------------------------------------------------------------------
@@ -157,7 +176,12 @@ def _check_structure(module: ModuleOp, layers: list[LayerOp]) -> None:
 # ---- one layer -----------------------------------------------------------------------
 
 
-def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
+def quantize_layer(layer: LayerOp, scheme: Scheme,
+                   input_means: dict[str, np.ndarray] | None = None) -> dict:
+    """Quantize one layer in place; ``input_means`` (synapse name -> its mean input)
+    turns on bias correction (module docstring)."""
+    from nirc.targets.interp.plan import apply_synapse
+
     neuron = layer.neuron()
     shape = tuple(neuron.results[0].type.get_shape())
     synapses = layer.synapses()
@@ -169,7 +193,11 @@ def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
     q = _share(_fit_neuron(neuron, _scales(synapses, shape, scheme), scheme), synapses, scheme)
     zero = np.zeros(shape) if scheme.symmetric else _zero_points(synapses, shape, q, scheme)
     signal, noise = 0.0, 0.0
+    drift = None if input_means is None else np.zeros(shape)
     for s in synapses:
+        if drift is not None:
+            mean = input_means[node_name_of(s)][None]
+            drift += apply_synapse(s, mean)[0] / q
         w = s.array("weight").astype(np.float64)
         wq = _quantize_weight(w, s, q, zero, scheme)
         back = wq * _per_row(s, q, w.shape)
@@ -181,12 +209,17 @@ def quantize_layer(layer: LayerOp, scheme: Scheme) -> dict:
             bq = _saturate(np.rint(np.broadcast_to(bias, channel_q.shape) / channel_q),
                            scheme.bias_bits, f"bias of '{node_name_of(s)}'")
             s.properties["bias"] = to_dense(bq.astype(np.int32 if scheme.bias_bits <= 32 else np.int64))
-    _replace_neuron(neuron, q, scheme)
+        if drift is not None:
+            drift -= apply_synapse(s, mean)[0]
+    _replace_neuron(neuron, q, scheme, drift)
     sqnr = sqnr_db(signal, noise)
-    return {"weight_bits": scheme.weight_bits,
-            "scheme": "symmetric" if scheme.symmetric else "asymmetric",
-            "granularity": "per-channel" if scheme.per_channel else "per-tensor",
-            "sqnr_db": float(sqnr)}
+    record = {"weight_bits": scheme.weight_bits,
+              "scheme": "symmetric" if scheme.symmetric else "asymmetric",
+              "granularity": "per-channel" if scheme.per_channel else "per-tensor",
+              "sqnr_db": float(sqnr)}
+    if drift is not None:
+        record["bias_correction"] = "calibrated"
+    return record
 
 
 def sqnr_db(signal: float, noise: float) -> float:
@@ -305,7 +338,7 @@ def _saturate(values: np.ndarray, bits: int, what: str) -> np.ndarray:
 # ---- the neuron --------------------------------------------------------------------
 
 
-def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme) -> None:
+def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme, drift: np.ndarray | None = None) -> None:
     name = node_name_of(neuron)
     get = neuron.array
     cuba = isinstance(neuron, CUBA)
@@ -327,7 +360,8 @@ def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme) -> None:
     fields = {
         "i_decay": decay("i_decay") if cuba else np.full(q.shape, one),
         "v_decay": np.full(q.shape, one) if integrator else decay("v_decay"),
-        "v_bias": _saturate(np.rint((zeros if integrator else get("v_bias")) / unit),
+        "v_bias": _saturate(np.rint((zeros if integrator else get("v_bias")) / unit
+                                    + _bias_correction(neuron, drift, shift)),
                             scheme.bias_bits, f"v_bias of '{name}'"),
         "v_threshold": _saturate(np.rint(get("v_threshold") / unit), scheme.threshold_bits,
                                  f"v_threshold of '{name}'") if spiking else zeros,
@@ -357,6 +391,23 @@ def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme) -> None:
     neuron.erase()
 
 
+def _bias_correction(neuron, drift: np.ndarray | None, shift: int) -> np.ndarray | float:
+    """State LSBs per step that undo a mean input drift (weight LSBs per step); a
+    current-based neuron passes its input through I, whose steady-state gain is
+    1 / (1 - i_decay)."""
+    if drift is None:
+        return 0.0
+    correction = drift * 2.0 ** shift
+    if isinstance(neuron, CUBA):
+        i_decay = np.broadcast_to(neuron.array("i_decay"), drift.shape)
+        if np.any(i_decay >= 1):
+            raise NircError("bias correction needs i_decay < 1 (a current that never decays "
+                            "turns a constant input error into a growing one)",
+                            node=node_name_of(neuron), field="i_decay")
+        correction = correction / (1 - i_decay)
+    return correction
+
+
 def _input_shift(unit: np.ndarray, values: list[np.ndarray], scheme: Scheme) -> int:
     """The largest s <= 16 with max |value| / unit * 2**s within a quarter of the
     threshold range and of the state range (headroom for inputs above threshold)."""
@@ -374,13 +425,7 @@ def _input_shift(unit: np.ndarray, values: list[np.ndarray], scheme: Scheme) -> 
 def _agreement(float_module: ModuleOp, int_module: ModuleOp, names: list[str], p: Quantize) -> dict:
     from nirc.targets.interp.api import Simulator
 
-    rng = np.random.default_rng(p.seed)
-    inputs = {}
-    for op in float_module.walk():
-        if isinstance(op, nir_ops.InputOp) and isinstance(op.parent_op(), GraphOp) \
-                and not op.parent_op().is_nested:
-            shape = (p.check_steps, p.check_batch, *op.output_shape)
-            inputs[node_name_of(op)] = (rng.random(shape) < p.check_rate).astype(np.float64)
+    inputs = _generated_inputs(float_module, p.check_rate, (p.check_steps, p.check_batch), p.seed)
     floats = Simulator(float_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
     ints = Simulator(int_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
     out = {}
@@ -394,6 +439,41 @@ def _agreement(float_module: ModuleOp, int_module: ModuleOp, names: list[str], p
             norm = float(np.linalg.norm(f))
             out[name] = 1.0 - (float(np.linalg.norm(f - q)) / norm if norm else float(np.linalg.norm(q) > 0))
     return out
+
+
+def _generated_inputs(module: ModuleOp, rate: float, size: tuple[int, int],
+                      seed: int) -> dict[str, np.ndarray]:
+    """Bernoulli(rate) spikes of shape (steps, batch, *shape) per top-level Input."""
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for op in module.walk():
+        if isinstance(op, nir_ops.InputOp) and isinstance(op.parent_op(), GraphOp) \
+                and not op.parent_op().is_nested:
+            shape = (*size, *op.output_shape)
+            inputs[node_name_of(op)] = (rng.random(shape) < rate).astype(np.float64)
+    return inputs
+
+
+def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.ndarray]:
+    """Synapse name -> its input averaged over steps and samples of the float module run
+    on calibration input (seed + 1: held out from the agreement check)."""
+    from nirc.targets.interp.api import Simulator
+
+    if min(p.calibration_steps, p.calibration_batch) <= 0:
+        raise NircError("bias-correction calibrates on generated input: calibration-steps "
+                        "and calibration-batch must be > 0")
+    sources = {}
+    for layer in (o for o in float_module.walk() if isinstance(o, LayerOp)):
+        for syn in layer.synapses():
+            value = syn.operands[0]
+            if isinstance(value, BlockArgument):
+                value = layer.inputs[value.index]
+            sources[node_name_of(syn)] = node_name_of(value.owner)
+    inputs = _generated_inputs(float_module, p.check_rate,
+                               (p.calibration_steps, p.calibration_batch), p.seed + 1)
+    runs = Simulator(float_module, dtype="float64").run(
+        inputs, record=sorted(set(sources.values())), keep_batch_axis=True)
+    return {name: runs[source].mean(axis=(0, 1)) for name, source in sources.items()}
 
 
 def quant_report(module: ModuleOp) -> list[dict]:

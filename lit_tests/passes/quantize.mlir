@@ -5,6 +5,9 @@
 // RUN: nirc opt %s -p 'quantize{check-steps=0}' | filecheck %s --check-prefixes=CHECK,CHAN
 // RUN: nirc opt %s -p 'quantize{check-steps=0 per-channel=false}' | filecheck %s --check-prefixes=CHECK,TENSOR
 // RUN: nirc opt %s -p 'quantize{check-steps=0}' --generic | nirc opt - | filecheck %s --check-prefixes=CHECK,CHAN
+// Bias correction, calibrated on all-ones input (check-rate=1.0, so the mean input is [1, 1]):
+// RUN: nirc opt %s -p 'quantize{check-steps=0 bias-correction=true check-rate=1.0}' | filecheck %s --check-prefix=BC
+// RUN: not nirc opt %s -p 'quantize{check-steps=0 bias-correction=true calibration-steps=0}' 2>&1 | filecheck %s --check-prefix=NOCAL
 // RUN: not nirc opt %s -p 'quantize{check-steps=0},quantize{check-steps=0}' 2>&1 | filecheck %s --check-prefix=TWICE
 // RUN: not nirc opt %s -p 'quantize{weight-bits=17}' 2>&1 | filecheck %s --check-prefix=BITS
 // A neuron outside any layer (the module below, in LOOSEIR comments: discretized, not fused):
@@ -33,10 +36,13 @@ builtin.module attributes {nirc.dt = 1.000000e-04 : f64, nirc.method = "euler", 
 //     1/q = 127; 127 * 64 = 8128 <= 8192 < 127 * 128, so s = 6; unit = 1/8128
 //     v_threshold = 8128, v_reset = -2032, v_bias = 1016
 //   v_decay = 0.5 * 4096 = 2048; i_decay (no current) = 4096 (exactly 1).
+//   bias correction (per-channel, mean input m = [1, 1]): drift = W m / q - Wq m in weight
+//     LSBs: (127 - 95.25) - (127 - 95) = -0.25 and (127 + 12.7) - (127 + 13) = -0.3; times
+//     2**s = 16: -4 and -4.8 state LSBs, so v_bias = round([635 - 4, 254 - 4.8]) = [631, 249]
 
 // CHECK:       builtin.module attributes {{{.*}}nirc.quantize = {target = "generic", weight_bits = 8 : i64, scheme = "symmetric",
-// CHAN-SAME:   granularity = "per-channel"}
-// TENSOR-SAME: granularity = "per-tensor"}
+// CHAN-SAME:   granularity = "per-channel", bias_correction = "none"}
+// TENSOR-SAME: granularity = "per-tensor", bias_correction = "none"}
 // CHECK:       %n = snn.layer "n" (%x) -> (tensor<2xf32>) attributes {quant = {weight_bits = 8 : i64, scheme = "symmetric",
 // CHAN:        %fc = nir.linear "fc" (%x_1) {weight = dense<{{\[\[}}127, -95], [127, 13]]> : tensor<2x2xi8>}
 // TENSOR:      %fc = nir.linear "fc" (%x_1) {weight = dense<{{\[\[}}51, -38], [127, 13]]> : tensor<2x2xi8>}
@@ -46,6 +52,10 @@ builtin.module attributes {nirc.dt = 1.000000e-04 : f64, nirc.method = "euler", 
 // CHAN-SAME:   decay_bits = 12 : i64, state_bits = 16 : i64, input_shift = 4 : i64, current = "none", reset = "subtract", spiking = "spike", rounding = "floor", overflow = "saturate"}
 // TENSOR-SAME: decay_bits = 12 : i64, state_bits = 16 : i64, input_shift = 6 : i64, current = "none", reset = "subtract", spiking = "spike", rounding = "floor", overflow = "saturate"}
 
+// BC:          nirc.quantize = {{{.*}}bias_correction = "calibrated"}
+// BC:          %n = snn.layer "n" {{.*}}sqnr_db = {{.*}}, bias_correction = "calibrated"}
+// BC:          qsnn.neuron "n" {{.*}}v_bias = dense<[631, 249]> : tensor<2xi64>, v_threshold = dense<[5080, 2032]>
+// NOCAL: error: {{.*}}bias-correction calibrates on generated input: calibration-steps and calibration-batch must be > 0
 // TWICE: error: {{.*}}node 'n': the layer is already quantized
 // BITS: error: {{.*}}weight-bits must be in 2..16, found 17
 // LOOSE: error: {{.*}}node 'm': 'snn.lif' is not part of an snn.layer and has no integer form (run 'fuse' first

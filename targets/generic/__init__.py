@@ -34,12 +34,14 @@ LIMITS = {
     "decay-bits": Option(int, 12, "fraction bits of a decay factor"),
     "per-channel": Option(bool, True, "one weight scale per output neuron/channel (else per layer)"),
     "symmetric": Option(bool, True, "symmetric weights (else with a zero point)"),
+    "bias-correction": Option(bool, False, "undo the mean input error of weight rounding with "
+                              "neuron biases (calibrated on generated input; see quantize)"),
     "quantize": Option(bool, True, "integer arithmetic (false: keep float weights and neurons)"),
 }
 LIMIT_OPTIONS = ("cores", "neurons-per-core", "synapses-per-core", "fan-in",
                  "destinations-per-core", "multicast")
 QUANT_OPTIONS = ("weight-bits", "state-bits", "threshold-bits", "bias-bits", "decay-bits",
-                 "per-channel", "symmetric")
+                 "per-channel", "symmetric", "bias-correction")
 
 
 class GenericTarget(Target):

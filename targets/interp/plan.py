@@ -116,6 +116,18 @@ def _name(op) -> str:
     return op.node_name.data
 
 
+def apply_synapse(op, x: np.ndarray) -> np.ndarray:
+    """The time-independent node ``op`` (Affine, Linear, Conv) applied to ``x`` of shape
+    (N, *in_shape), in float64, with the interpreter's own kernels: (N, *out_shape)."""
+    from . import kernels
+
+    node = _node(op, np.dtype(np.float64))
+    kernel = {"dense": kernels.dense, "conv": kernels.conv}.get(node.kind)
+    if kernel is None:
+        raise NircError(f"'{op.name}' is not a synapse (Affine, Linear or Conv)", node=node.name)
+    return kernel(node, np.asarray(x, dtype=np.float64))
+
+
 # -------------------------------------------------------------------------------------
 # op -> Node
 
