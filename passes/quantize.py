@@ -124,7 +124,11 @@ class Quantize(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from nirc.targets import make_target
 
-        if make_target(self.target).quantize_module(op, self.per_channel):
+        target = make_target(self.target)
+        if target.OWN_QUANTIZATION and self.bias_correction:
+            raise NircError(f"bias-correction is not available for target '{self.target}': it "
+                            "quantizes the whole network in its own arithmetic")
+        if target.quantize_module(op, self.per_channel):
             return  # the target's own arithmetic (quantize{target=xylo} = lower-to-xylo)
         scheme = self.scheme()
         layers = [o for o in op.walk() if isinstance(o, LayerOp)]

@@ -51,6 +51,9 @@ class Target:
     USES_REFERENCE: ClassVar[bool] = False
     """Whether ``report`` compares with the module before the pipeline (a fidelity check):
     only then does the driver keep a copy of it."""
+    OWN_QUANTIZATION: ClassVar[bool] = False
+    """Whether ``quantize_module`` quantizes the whole module in the target's own
+    arithmetic (then ``quantize``'s layer-wise options, such as bias-correction, do not apply)."""
 
     def __init__(self, **options: Any):
         self.options: dict[str, Any] = {}

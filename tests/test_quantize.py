@@ -398,6 +398,8 @@ def _li_then_lif() -> str:
     ("discretize{dt=1.0e-3},fuse,quantize{check-steps=0}", None, r"decays must be in \[0, 1\]"),
     ("discretize{dt=1.0e-4},fuse,quantize{weight-bits=1}", None, r"weight-bits must be in 2..16, found 1"),
     ("discretize{dt=1.0e-4},fuse,quantize{weight-bits=17}", None, r"weight-bits must be in 2..16, found 17"),
+    ("discretize{dt=1.0e-4},fuse,quantize{target=xylo bias-correction=true}", None,
+     r"bias-correction is not available for target 'xylo': it quantizes the whole network"),
 ])
 def test_errors(spec, text, message):
     module = parse_module(_li_then_lif() if text == "li" else lif_layer(W2))

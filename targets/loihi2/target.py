@@ -39,6 +39,7 @@ class Loihi2Target(Target):
     summary = "Intel Loihi 2: lava-dl netx HDF5, core plan, bit-exact fixed-point simulation"
     OPTIONS = OPTIONS
     USES_REFERENCE = True
+    OWN_QUANTIZATION = True
 
     def resources(self) -> ResourceModel:
         model = loihi2_resources(self.options["chips"])

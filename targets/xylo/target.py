@@ -41,6 +41,7 @@ class XyloTarget(Target):
     summary = "SynSense Xylo (Audio 2, IMU, Audio 3): rockpool config JSON, bit-exact simulation"
     OPTIONS = OPTIONS
     USES_REFERENCE = True
+    OWN_QUANTIZATION = True
 
     def __init__(self, **options: Any):
         super().__init__(**options)
