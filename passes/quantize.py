@@ -466,6 +466,10 @@ def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.nd
     if min(p.calibration_steps, p.calibration_batch) <= 0:
         raise NircError("bias-correction calibrates on generated input: calibration-steps "
                         "and calibration-batch must be > 0")
+    nested = next((o for o in float_module.walk() if isinstance(o, GraphOp) and o.is_nested), None)
+    if nested is not None:
+        raise NircError("bias-correction needs a flat graph (it records each synapse's input "
+                        "by node name): run 'flatten-subgraphs' first", node=node_name_of(nested))
     sources = {}
     for layer in (o for o in float_module.walk() if isinstance(o, LayerOp)):
         for syn in layer.synapses():

@@ -249,6 +249,26 @@ def test_bias_correction_refuses_a_current_that_never_decays():
     assert err.value.field == "i_decay"
 
 
+def test_bias_correction_needs_a_flat_graph():
+    import nir
+
+    from nirc.importer import import_graph
+
+    def if_layer(n_out, n_in):
+        return [nir.Linear(np.full((n_out, n_in), 0.3)),
+                nir.IF(r=np.ones(n_out), v_threshold=np.ones(n_out), v_reset=np.zeros(n_out))]
+
+    inner = nir.NIRGraph.from_list(nir.Input(np.array([3])), *if_layer(2, 3), nir.Output(np.array([2])))
+    outer = nir.NIRGraph.from_list(nir.Input(np.array([3])), inner, *if_layer(1, 2),
+                                   nir.Output(np.array([1])))
+    spec = "discretize,fuse,quantize{bias-correction=true check-steps=0}"
+    with pytest.raises(NircError, match=r"needs a flat graph.*run 'flatten-subgraphs' first") as err:
+        apply(import_graph(outer), spec)
+    assert err.value.node == "nirgraph"
+    flat = apply(import_graph(outer), "flatten-subgraphs," + spec)
+    assert [o.layer_name for o in ops(flat, LayerOp)] == ["nirgraph.if", "if"]
+
+
 def test_bias_correction_removes_the_rate_drift_of_if_neurons():
     """IF neurons with reset by subtraction count their summed input: over T steps a
     neuron fires about sum_t (W x_t)_n / threshold times, so a rounding error e_n of the
