@@ -55,7 +55,7 @@ def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
     single = None
     for spec in specs:
         name, sep, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
-        array = _load_array(path)
+        array = load_array(path)
         if isinstance(array, dict):
             named.update(array)
         elif sep:
@@ -67,7 +67,8 @@ def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
     return single if single is not None else named
 
 
-def _load_array(path: str):
+def load_array(path: str):
+    """The array in a .npy file, or the named arrays in a .npz file; errors name the file."""
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:

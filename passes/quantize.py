@@ -27,9 +27,11 @@ whose synapse rows (input and recurrent weights together) have the scale q_n:
 ``bias-correction=true`` (off by default: plain round-to-nearest) removes the mean error
 that weight rounding adds to each neuron's input, E[(W - q Wq) x] (Nagel et al. 2019,
 "Data-Free Quantization Through Weight Equalization and Bias Correction", sec. 4.2;
-here with measured input means).  The float module is simulated on calibration input
-(Bernoulli, ``check-rate``, ``calibration-steps`` x ``calibration-batch``, seed
-``seed + 1``: not the input the agreement is checked on) and each synapse's mean input m = E[x] is
+here with measured input means).  The float module is simulated on calibration input: the user's
+(``calibration-input="X.npy"``: (T, [B,] *shape) for the one Input node, or an .npz of
+such arrays by Input name), else generated Bernoulli spikes (``check-rate``,
+``calibration-steps`` x ``calibration-batch``, seed ``seed + 1``: not the input the
+agreement is checked on); and each synapse's mean input m = E[x] is
 recorded; with the interpreter's own kernels, the drift of neuron n in weight LSBs is
     drift_n = sum over its synapses of (W m + b)_n / q_n - (Wq m + bq)_n
 and v_bias_n gains round(drift_n * 2**s) state LSBs (CubaLIF/CubaLI: divided by
@@ -103,6 +105,7 @@ class Quantize(ModulePass):
     bias_correction: bool = False
     calibration_steps: int = 100
     calibration_batch: int = 8
+    calibration_input: str | None = None
     check_steps: int = 100
     check_batch: int = 4
     check_rate: float = 0.1
@@ -463,7 +466,7 @@ def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.nd
     on calibration input (seed + 1: held out from the agreement check)."""
     from nirc.targets.interp.api import Simulator
 
-    if min(p.calibration_steps, p.calibration_batch) <= 0:
+    if p.calibration_input is None and min(p.calibration_steps, p.calibration_batch) <= 0:
         raise NircError("bias-correction calibrates on generated input: calibration-steps "
                         "and calibration-batch must be > 0")
     nested = next((o for o in float_module.walk() if isinstance(o, GraphOp) and o.is_nested), None)
@@ -477,10 +480,21 @@ def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.nd
             if isinstance(value, BlockArgument):
                 value = layer.inputs[value.index]
             sources[node_name_of(syn)] = node_name_of(value.owner)
-    inputs = _generated_inputs(float_module, p.check_rate,
-                               (p.calibration_steps, p.calibration_batch), p.seed + 1)
-    runs = Simulator(float_module, dtype="float64").run(
-        inputs, record=sorted(set(sources.values())), keep_batch_axis=True)
+    record = sorted(set(sources.values()))
+    if p.calibration_input is None:
+        inputs = _generated_inputs(float_module, p.check_rate,
+                                   (p.calibration_steps, p.calibration_batch), p.seed + 1)
+        runs = Simulator(float_module, dtype="float64").run(inputs, record=record, keep_batch_axis=True)
+    else:
+        from nirc.run import load_array
+
+        inputs = load_array(p.calibration_input)
+        try:
+            runs = Simulator(float_module, dtype="float64").run(inputs, record=record,
+                                                                keep_batch_axis=True)
+        except NircError as e:
+            raise NircError(f"calibration input: {e.message}", file=p.calibration_input,
+                            node=e.node, field=e.field) from None
     return {name: runs[source].mean(axis=(0, 1)) for name, source in sources.items()}
 
 

@@ -27,6 +27,9 @@ the interpreter runs those bit-exactly (targets/interp/integer.py).
 
 from __future__ import annotations
 
+import json
+import re
+
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -140,6 +143,8 @@ def _spec_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str) and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return json.dumps(value, ensure_ascii=False)  # a path or any other text: a quoted string in xDSL's syntax
     return str(value)
 
 

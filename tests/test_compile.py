@@ -175,6 +175,29 @@ def test_generic_target_writes_ir_and_core_plan(examples, tmp_path):
     assert core_plan(module)["cores"] == plan["cores"]
 
 
+def test_generic_bias_correction_on_the_users_calibration_input(examples, tmp_path):
+    calibration = tmp_path / "calib.x.npy"  # dots and slashes: a quoted string in the spec
+    np.save(calibration, spikes(np.random.default_rng(4), 100, 2, 12))
+    spec = f'generic{{neurons-per-core=16 bias-correction=true calibration-input="{calibration}"}}'
+    out = tmp_path / "out"
+    result = run("compile", str(examples["srnn"]), "--target", spec, "-o", str(out),
+                 "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert f'calibration-input="{calibration}"' in report["target"]
+    assert make_target(report["target"]).options["calibration-input"] == str(calibration)
+    module = parse_module((out / "srnn.mlir").read_text())
+    layers = [o for o in module.walk() if o.name == "snn.layer"]
+    assert [l.quant.data["bias_correction"].data for l in layers] == ["calibrated"] * 2
+    missing = tmp_path / "none.npy"
+    result = run("compile", str(examples["srnn"]), "--target",
+                 f'generic{{bias-correction=true calibration-input="{missing}"}}',
+                 "-o", str(tmp_path / "out2"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{missing}: no such file" in result.output
+    assert not (tmp_path / "out2").exists()
+
+
 def test_compile_module_reports_options_and_pipeline(examples):
     from nirc.loading import load_module
 

@@ -226,6 +226,27 @@ def _cuba_module(tau_syn: float, w_in: float = 1.0):
     return import_graph(graph)
 
 
+def test_bias_correction_calibrates_on_the_users_input(tmp_path):
+    # input 0 always on, input 1 never: m = [1, 0]; drift = W m / q - Wq m = 127 - 127 = 0
+    # in both rows, so no correction; the same file with both inputs on gives [-4, -5]
+    # (test_bias_correction_by_hand)
+    one_on = tmp_path / "one.npy"
+    np.save(one_on, np.tile([1.0, 0.0], (50, 3, 1)))
+    both = tmp_path / "both.npz"
+    np.savez(both, x=np.ones((50, 2)))
+    for path, expected in ((one_on, [0, 0]), (both, [-4, -5])):
+        _, _, _, n = quantized(lif_layer(W2), f'bias-correction=true calibration-input="{path}"')
+        assert n.array("v_bias").tolist() == expected, path
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.ones((50, 3)))
+    with pytest.raises(NircError, match=r"calibration input: input has shape \(50, 3\)") as err:
+        quantized(lif_layer(W2), f'bias-correction=true calibration-input="{wrong}"')
+    assert (err.value.file, err.value.node) == (str(wrong), "x")
+    with pytest.raises(NircError, match="no such file") as err:
+        quantized(lif_layer(W2), f'bias-correction=true calibration-input="{tmp_path / "none.npy"}"')
+    assert err.value.file == str(tmp_path / "none.npy")
+
+
 def test_bias_correction_current_based():
     # tau_syn = 2e-4, dt = 1e-4 (Euler): i_decay = 1 - dt/tau_syn = 0.5.  The per-channel
     # weight scale depends only on W, so Wq and the drift are as in

@@ -36,12 +36,14 @@ LIMITS = {
     "symmetric": Option(bool, True, "symmetric weights (else with a zero point)"),
     "bias-correction": Option(bool, False, "undo the mean input error of weight rounding with "
                               "neuron biases (calibrated on generated input; see quantize)"),
+    "calibration-input": Option(str, None, "bias-correction calibrates on this .npy/.npz input "
+                                "(T, [B,] n) instead of generated spikes"),
     "quantize": Option(bool, True, "integer arithmetic (false: keep float weights and neurons)"),
 }
 LIMIT_OPTIONS = ("cores", "neurons-per-core", "synapses-per-core", "fan-in",
                  "destinations-per-core", "multicast")
 QUANT_OPTIONS = ("weight-bits", "state-bits", "threshold-bits", "bias-bits", "decay-bits",
-                 "per-channel", "symmetric", "bias-correction")
+                 "per-channel", "symmetric", "bias-correction", "calibration-input")
 
 
 class GenericTarget(Target):
