@@ -26,18 +26,21 @@ whose synapse rows (input and recurrent weights together) have the scale q_n:
 
 ``bias-correction=true`` (off by default: plain round-to-nearest) removes the mean error
 that weight rounding adds to each neuron's input, E[(W - q Wq) x] (Nagel et al. 2019,
-"Data-Free Quantization Through Weight Equalization and Bias Correction", sec. 4.2;
-here with measured input means).  The float module is simulated on calibration input: the user's
-(``calibration-input="X.npy"``: (T, [B,] *shape) for the one Input node, or an .npz of
-such arrays by Input name), else generated Bernoulli spikes (``check-rate``,
+"Data-Free Quantization Through Weight Equalization and Bias Correction", sec. 4.2; here
+with measured input means).  The float module is simulated on calibration input, the
+user's (``calibration-input="X.npy"``: (T, [B,] *shape) for the one Input node, or an .npz
+of such arrays by Input name) or else generated Bernoulli spikes (``check-rate``,
 ``calibration-steps`` x ``calibration-batch``, seed ``seed + 1``: not the input the
-agreement is checked on); and each synapse's mean input m = E[x] is
-recorded; with the interpreter's own kernels, the drift of neuron n in weight LSBs is
+agreement is checked on), and each synapse's mean input m = E[x] is recorded.  With the
+interpreter's own kernels, the drift of neuron n in weight LSBs is
+
     drift_n = sum over its synapses of (W m + b)_n / q_n - (Wq m + bq)_n
+
 and v_bias_n gains round(drift_n * 2**s) state LSBs (CubaLIF/CubaLI: divided by
 1 - i_decay, the current's steady-state gain).  The weights stay round-to-nearest; the
-correction uses the float network's statistics only, layer by layer, so it does not
-fit the calibration sample's own upstream fluctuations.
+correction uses the float network's statistics only, layer by layer, so it does not fit
+the calibration sample's own upstream fluctuations.  It needs a flat graph
+(``flatten-subgraphs``) and is refused for targets that quantize in their own arithmetic.
 
 Each layer records ``quant = {weight_bits, scheme, granularity, sqnr_db, agreement}``:
 the weight SQNR 10 log10(sum W^2 / sum (W - q Wq)^2) (capped at 300 dB when exact) and,
