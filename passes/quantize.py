@@ -487,17 +487,17 @@ def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.nd
     if p.calibration_input is None:
         inputs = _generated_inputs(float_module, p.check_rate,
                                    (p.calibration_steps, p.calibration_batch), p.seed + 1)
-        runs = Simulator(float_module, dtype="float64").run(inputs, record=record, keep_batch_axis=True)
     else:
         from nirc.run import load_array
 
         inputs = load_array(p.calibration_input)
-        try:
-            runs = Simulator(float_module, dtype="float64").run(inputs, record=record,
-                                                                keep_batch_axis=True)
-        except NircError as e:
-            raise NircError(f"calibration input: {e.message}", file=p.calibration_input,
-                            node=e.node, field=e.field) from None
+    try:
+        runs = Simulator(float_module, dtype="float64").run(inputs, record=record, keep_batch_axis=True)
+    except NircError as e:
+        if p.calibration_input is None:
+            raise
+        raise NircError(f"calibration input: {e.message}", file=p.calibration_input,
+                        node=e.node, field=e.field) from None
     return {name: runs[source].mean(axis=(0, 1)) for name, source in sources.items()}
 
 
