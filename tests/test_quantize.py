@@ -6,6 +6,7 @@ Every expected value below is derived in the comments from the documented equati
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -221,7 +222,7 @@ def _cuba_module(tau_syn: float, w_in: float = 1.0):
     cuba = nir.CubaLIF(tau_syn=np.full(2, tau_syn), tau_mem=np.full(2, 4e-4), r=np.full(2, 4.0),
                        v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2),
                        w_in=np.full(2, w_in))
-    graph = nir.NIRGraph.from_list(nir.Input(np.array([2])), nir.Linear(np.array(eval(W2))),
+    graph = nir.NIRGraph.from_list(nir.Input(np.array([2])), nir.Linear(np.array(json.loads(W2))),
                                    cuba, nir.Output(np.array([2])))
     return import_graph(graph)
 
