@@ -267,15 +267,15 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
             current: str | None, round_delays: bool, record: tuple[str, ...], float64: bool,
             engine: str, target: str | None, output: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
-    from .run import (generated_inputs, parse_generate_spec, progress_bar, read_inputs,
-                      save_npz, summary_lines)
+    from .input_arrays import bernoulli_inputs
+    from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
     from nirc.targets.interp.api import load, simulate
 
     if bool(inputs) == bool(generate_input):
         raise click.UsageError("give either --input or --generate-input")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
-    data = generated_inputs(module, spec, seed) if spec else read_inputs(inputs)
+    data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
     steps = spec["steps"] if spec else _steps_of(data)
     if target is not None:
         module = _compiled(module, graph, target, dict(dt=dt, method=method, reset=reset,

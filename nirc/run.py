@@ -14,7 +14,7 @@ import sys
 import click
 import numpy as np
 
-from .diagnostics import NircError
+from .input_arrays import load_array
 
 GENERATE_KEYS = {"rate": float, "steps": int, "batch": int}
 
@@ -35,20 +35,6 @@ def parse_generate_spec(spec: str) -> dict:
     return values
 
 
-def generated_inputs(module, spec: dict, seed: int) -> dict[str, np.ndarray]:
-    """Bernoulli spike trains for every Input node of the module's root graph."""
-    from nirc.dialects.nir import InputOp
-    from nirc.exporter import root_graph
-
-    rng = np.random.default_rng(seed)
-    out = {}
-    for op in root_graph(module).nodes():
-        if isinstance(op, InputOp):
-            shape = (spec["steps"], spec["batch"], *op.output_shape)
-            out[op.node_name.data] = (rng.random(shape) < spec["rate"]).astype(np.float32)
-    return out
-
-
 def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
     """Arrays from ``X.npy``, ``name=X.npy`` or ``X.npz`` arguments."""
     named: dict[str, np.ndarray] = {}
@@ -65,20 +51,6 @@ def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
         else:
             raise click.UsageError("with several --input options, write each as name=FILE.npy")
     return single if single is not None else named
-
-
-def load_array(path: str):
-    """The array in a .npy file, or the named arrays in a .npz file; errors name the file."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise NircError("no such file", file=path) from None
-    except (OSError, ValueError) as e:
-        raise NircError(f"not a readable .npy/.npz file ({e})", file=path) from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            return {k: data[k] for k in data.files}
-    return data
 
 
 def progress_bar(steps: int):

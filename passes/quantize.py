@@ -62,6 +62,7 @@ from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
 from nirc.diagnostics import NircError
+from nirc.input_arrays import bernoulli_inputs, load_array
 from nirc.dialects import nir as nir_ops
 from nirc.dialects import snn
 from nirc.dialects.arrays import to_dense
@@ -140,7 +141,8 @@ class Quantize(ModulePass):
         layers = [o for o in op.walk() if isinstance(o, LayerOp)]
         _check_structure(op, layers)
         reference = op.clone() if self.check_steps > 0 else None
-        means = _synapse_input_means(reference or op.clone(), self) if self.bias_correction else None
+        # the simulator plans a copy, and op is still the float module here
+        means = _synapse_input_means(op, self) if self.bias_correction else None
         records = {layer.layer_name: quantize_layer(layer, scheme, means) for layer in layers}
         if reference is not None and layers:
             agreement = _agreement(reference, op, list(records), self)
@@ -435,7 +437,8 @@ def _input_shift(unit: np.ndarray, values: list[np.ndarray], scheme: Scheme) -> 
 def _agreement(float_module: ModuleOp, int_module: ModuleOp, names: list[str], p: Quantize) -> dict:
     from nirc.targets.interp.api import Simulator
 
-    inputs = _generated_inputs(float_module, p.check_rate, (p.check_steps, p.check_batch), p.seed)
+    inputs = bernoulli_inputs(float_module, p.check_rate, p.check_steps, p.check_batch, p.seed,
+                              np.float64)
     floats = Simulator(float_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
     ints = Simulator(int_module, dtype="float64").run(inputs, record=names, keep_batch_axis=True)
     out = {}
@@ -449,19 +452,6 @@ def _agreement(float_module: ModuleOp, int_module: ModuleOp, names: list[str], p
             norm = float(np.linalg.norm(f))
             out[name] = 1.0 - (float(np.linalg.norm(f - q)) / norm if norm else float(np.linalg.norm(q) > 0))
     return out
-
-
-def _generated_inputs(module: ModuleOp, rate: float, size: tuple[int, int],
-                      seed: int) -> dict[str, np.ndarray]:
-    """Bernoulli(rate) spikes of shape (steps, batch, *shape) per top-level Input."""
-    rng = np.random.default_rng(seed)
-    inputs = {}
-    for op in module.walk():
-        if isinstance(op, nir_ops.InputOp) and isinstance(op.parent_op(), GraphOp) \
-                and not op.parent_op().is_nested:
-            shape = (*size, *op.output_shape)
-            inputs[node_name_of(op)] = (rng.random(shape) < rate).astype(np.float64)
-    return inputs
 
 
 def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.ndarray]:
@@ -485,11 +475,9 @@ def _synapse_input_means(float_module: ModuleOp, p: Quantize) -> dict[str, np.nd
             sources[node_name_of(syn)] = node_name_of(value.owner)
     record = sorted(set(sources.values()))
     if p.calibration_input is None:
-        inputs = _generated_inputs(float_module, p.check_rate,
-                                   (p.calibration_steps, p.calibration_batch), p.seed + 1)
+        inputs = bernoulli_inputs(float_module, p.check_rate, p.calibration_steps,
+                                  p.calibration_batch, p.seed + 1, np.float64)
     else:
-        from nirc.run import load_array
-
         inputs = load_array(p.calibration_input)
     try:
         runs = Simulator(float_module, dtype="float64").run(inputs, record=record, keep_batch_axis=True)

@@ -25,15 +25,15 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     target's engine) on ``inputs`` (T, [B,] *input_shape) or on generated Bernoulli
     spikes (``options``: fidelity-steps, fidelity-batch, fidelity-rate, seed) and
     ``compare`` their outputs."""
+    from nirc.input_arrays import bernoulli_inputs
     from nirc.passes.discretize import recorded_options
     from nirc.targets.interp.api import Simulator
 
     if inputs is None:
         if options["fidelity-steps"] == 0:
             return {"steps": 0}
-        rng = np.random.default_rng(options["seed"])
-        shape = (options["fidelity-steps"], options["fidelity-batch"], *input_shape)
-        inputs = (rng.random(shape) < options["fidelity-rate"]).astype(np.float64)
+        inputs = bernoulli_inputs(reference, options["fidelity-rate"], options["fidelity-steps"],
+                                  options["fidelity-batch"], options["seed"], np.float64)
         source = f"generated: rate {options['fidelity-rate']}, seed {options['seed']}"
     else:
         source = "given"
