@@ -180,7 +180,7 @@ class DtParam(click.ParamType):
 
 
 SIM_OPTIONS = ("dt", "method", "reset", "v_init", "current", "profile", "spikes", "max_spikes",
-               "spike_test", "firing", "v_min", "synapse_delay", "loop_start")
+               "max_spikes_out", "spike_test", "firing", "v_min", "synapse_delay", "loop_start")
 """The discretization options the simulation commands take (passes/discretize.py)."""
 
 
@@ -209,6 +209,8 @@ def sim_options(command):
                      help="single | multi: spikes per neuron and step [default: single]."),
         click.option("--max-spikes", type=int, default=None,
                      help="Cap on spikes per step with --spikes multi [default: 0, none]."),
+        click.option("--max-spikes-out", type=int, default=None,
+                     help="The cap of neurons feeding an Output [default: 0, as --max-spikes]."),
         click.option("--spike-test", default=None, help="gt | ge: v > or >= threshold [default: gt]."),
         click.option("--firing", default=None,
                      help="immediate | delayed-reset | late [default: immediate]."),
@@ -242,12 +244,15 @@ def sim_options(command):
               help="Also write the compile report as JSON.")
 @click.option("--input", "fidelity_input", default=None, metavar="X.npy",
               help="Input (T, [B,] n) for the target's fidelity check (default: generated).")
+@click.option("--min-agreement", type=click.FloatRange(0, 1), default=None, metavar="X",
+              help="Fail (exit 1, nothing written) if the chip's agreement with the model "
+              "is below X (the fidelity check's headline, 0..1).")
 @click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
 @click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
 def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: str | None,
-                fidelity_input: str | None, print_pipeline: bool, print_ir_after_all: bool,
-                list_targets: bool) -> None:
+                fidelity_input: str | None, min_agreement: float | None, print_pipeline: bool,
+                print_ir_after_all: bool, list_targets: bool) -> None:
     """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
     from nirc.targets import make_target
 
@@ -272,7 +277,7 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
     module = load_module(graph)
     data = _read_array(fidelity_input) if fidelity_input else None
     result = compile_module(module, graph, chosen, sim, print_ir_after_all=print_ir_after_all,
-                            inputs=data)
+                            inputs=data, min_agreement=min_agreement)
     written = write_outputs(result, outdir, report_path)
     click.echo(human_report(result, written), nl=False)
 

@@ -31,12 +31,17 @@ class CompileResult:
 
 def compile_module(module, source: str, target, sim: dict[str, Any], *,
                    print_ir_after_all: bool = False, inputs=None,
-                   fidelity: bool = True) -> CompileResult:
+                   fidelity: bool = True, min_agreement: float | None = None) -> CompileResult:
     """Compile an imported module for ``target`` (a ``Target`` or a spec string);
-    nothing is written.  ``sim["dt"] = "auto"`` lets the target choose dt;
-    ``inputs`` (T, [B,] n) feed the target's fidelity check (``fidelity=False``: none)."""
+    nothing is written.  ``sim`` holds the discretization options the user gave (and
+    ``profile``): the model's conventions; ``sim["dt"] = "auto"`` lets the target choose
+    dt; ``inputs`` (T, [B,] n) feed the target's fidelity check (``fidelity=False``:
+    none); below ``min_agreement`` (the fidelity's headline agreement) compilation fails."""
     from nirc.passes.discretize import recorded_options
     from nirc.targets import make_target
+
+    from nirc.passes.records import record_attr
+    from nirc.targets.fidelity import TRAINED
 
     from .ir_text import make_context
     from .opt import build_pipeline
@@ -44,14 +49,16 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
     if isinstance(target, str):
         target = make_target(target)
     chosen_dt = None
+    model_sim = {k: v for k, v in sim.items() if v != "auto"}  # the model's own options
     if sim.get("dt") == "auto":
         try:
-            dt, error = target.choose_dt(module, sim.get("method"))
+            chosen_dt = target.choose_dt(module, {k: v for k, v in sim.items() if k != "dt"})
         except NircError as e:
             raise e.with_file(source) from None
-        sim = {**sim, "dt": dt}
-        chosen_dt = {"dt": dt, "worst_tau_error": error}
+        sim = {**sim, "dt": chosen_dt["dt"]}
     reference = module.clone() if fidelity and target.USES_REFERENCE else None
+    if reference is not None:
+        reference.attributes[TRAINED] = record_attr(_trained_options(module, model_sim))
     passes = target.pipeline(sim)
     pipeline = build_pipeline(",".join(passes), print_ir_after_all)
     with warnings.catch_warnings(record=True) as caught:
@@ -67,16 +74,61 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
     found = [str(w.message) for w in caught] + list(legal_warnings)
     stem = Path(source).stem if source != "-" else "module"
     files = target.emit(module, stem)
+    sections = target.report(module, reference=reference, inputs=inputs)
+    check = fidelity_of(sections)
+    if check:
+        found += check.get("warnings", [])
+    if chosen_dt and chosen_dt.get("behaves") is False:
+        found.append(f"--dt auto: none of the {chosen_dt['checked']} steps that fit the time "
+                     "constants best keeps the float graph's behaviour at its own step (agreement "
+                     f">= 0.9), so dt stays {chosen_dt['dt']:.6g} s (worst time-constant error "
+                     f"{100 * chosen_dt['worst_tau_error']:.1f}%)")
+    if min_agreement is not None:
+        _require_agreement(check, min_agreement, source)
     report = {
         "source": source,
         "target": target.spec(),
         "pipeline": passes,
         "options": recorded_options(module) or {},
         **({"dt_auto": chosen_dt} if chosen_dt else {}),
-        **target.report(module, reference=reference, inputs=inputs),
+        **sections,
         "warnings": found,
     }
     return CompileResult(passes, files, report, found, target.report_lines(report))
+
+
+def _trained_options(module, sim: dict[str, Any]) -> dict[str, Any]:
+    """The conventions the model was trained with: the options the user gave (and their
+    profile) over nirc's defaults, or those a discretized module already records."""
+    from nirc.passes.discretize import SPEC_NAMES, recorded_options, resolve_options
+
+    recorded = recorded_options(module)
+    if recorded is not None:
+        return recorded
+    return resolve_options(**{k: v for k, v in sim.items() if k in SPEC_NAMES}).recorded()
+
+
+def fidelity_of(sections: dict[str, Any]) -> dict | None:
+    """The fidelity record of a target's report sections (None if it has none)."""
+    for section in sections.values():
+        if isinstance(section, dict) and isinstance(section.get("fidelity"), dict):
+            return section["fidelity"]
+    return None
+
+
+def _require_agreement(check: dict | None, floor: float, source: str) -> None:
+    """--min-agreement: the headline agreement (vs the model as trained, else vs the
+    graph under the chip's rules) must reach ``floor``; an undefined one fails too."""
+    if not check or not check.get("steps"):
+        raise NircError(f"--min-agreement {floor}: this target runs no fidelity check "
+                        "(or fidelity-steps=0)", file=source)
+    head = check.get("trained") or check
+    value = head.get("mean")
+    if value is None or value < floor:
+        causes = check.get("causes") or ["unknown"]
+        shown = "undefined" if value is None else f"{value:.3f}"
+        raise NircError(f"fidelity: agreement {shown} is below --min-agreement {floor}; "
+                        f"main cause: {causes[0]}", file=source)
 
 
 def write_outputs(result: CompileResult, outdir: str, report_path: str | None) -> list[Path]:
@@ -108,6 +160,14 @@ def human_report(result: CompileResult, written: list[Path]) -> str:
         lines.append(partition["table"].rstrip("\n"))
         for node in partition.get("unplaced", []):
             lines.append(f"not placed {node}")
+    auto = r.get("dt_auto")
+    if auto:
+        line = (f"dt auto    {auto['dt']:.6g} s: worst time-constant error "
+                f"{100 * auto['worst_tau_error']:.1f}%")
+        if "agreement" in auto:
+            line += (f"; the float graph at this step agrees {_fraction(auto['agreement'])} with "
+                     f"itself at its own step ({auto['checked']} step(s) checked)")
+        lines.append(line)
     quantization = r.get("quantization")
     if quantization:
         lines.append(f"{'layer':>10} {'bits':>5} {'scheme':>22} {'SQNR dB':>8} {'agreement':>10}")
@@ -122,6 +182,10 @@ def human_report(result: CompileResult, written: list[Path]) -> str:
     for path in written:
         lines.append(f"wrote      {path}")
     return "\n".join(lines) + "\n"
+
+
+def _fraction(value) -> str:
+    return "undefined (both silent)" if value is None else f"{value:.3f}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -36,6 +36,8 @@ the interpreter's plan:
 
     spikes=single|multi     multi: several spikes per step (Rockpool/Xylo, Sinabs/Speck)
     max-spikes=N            cap on spikes per step with spikes=multi (0: none; Xylo hidden 31)
+    max-spikes-out=N        the cap of the neurons that feed an Output node (0: max-spikes;
+                            Xylo's readout: 1)
     spike-test=gt|ge        v > thr (nirc, Norse, snnTorch, Lava) or v >= thr (Sinabs, Rockpool, Xylo)
     firing=immediate|delayed-reset|late
                             delayed-reset: the reset of step t's spike applies at t+1 and
@@ -98,7 +100,8 @@ DELAY_RTOL = 1e-6
 """A delay must be this close (relative) to a whole number of steps."""
 RECORDED = ("dt", "method", "reset", "v_init", "current")
 """The options recorded on the module as ``nirc.<option>``."""
-CONVENTIONS = {"spikes": "single", "max_spikes": 0, "spike_test": "gt", "firing": "immediate",
+CONVENTIONS = {"spikes": "single", "max_spikes": 0, "max_spikes_out": 0, "spike_test": "gt",
+               "firing": "immediate",
                "v_min": "none", "synapse_delay": 0, "loop_start": "zero"}
 """Spiking conventions and their defaults: recorded as ``nirc.<option>`` only where they
 differ from the default, so that modules from before they existed read the same."""
@@ -125,6 +128,7 @@ class DiscretizeOptions:
     round_delays: bool = False
     spikes: str = "single"
     max_spikes: int = 0
+    max_spikes_out: int = 0
     spike_test: str = "gt"
     firing: str = "immediate"
     v_min: str = "none"
@@ -157,7 +161,8 @@ class DiscretizeOptions:
             raise NircError("discretize: option round_delays must be true or false, "
                             f"found {self.round_delays}")
         integers = {}
-        for option, low, high in (("max_spikes", 0, 2**31 - 1), ("synapse_delay", 0, 1)):
+        for option, low, high in (("max_spikes", 0, 2**31 - 1), ("max_spikes_out", 0, 2**31 - 1),
+                                  ("synapse_delay", 0, 1)):
             value = getattr(self, option)
             try:
                 number = int(value)
@@ -167,15 +172,21 @@ class DiscretizeOptions:
                 raise NircError(f"discretize: option {option.replace('_', '-')} must be an "
                                 f"integer in {low}..{high}, found {value!r}") from None
             integers[option] = number
-        if integers["max_spikes"] and self.spikes != "multi":
-            raise NircError("discretize: option max-spikes caps spikes=multi; it has no meaning "
-                            "with spikes=single")
+        for cap in ("max_spikes", "max_spikes_out"):
+            if integers[cap] and self.spikes != "multi":
+                raise NircError(f"discretize: option {cap.replace('_', '-')} caps spikes=multi; "
+                                "it has no meaning with spikes=single")
         return dataclasses.replace(self, dt=float(dt), **integers)
 
     @property
     def spike_cap(self) -> int:
         """Spikes a neuron may emit per step: 1 (single), 0 (multi, no cap) or the cap."""
         return 1 if self.spikes == "single" else self.max_spikes
+
+    @property
+    def spike_cap_out(self) -> int:
+        """The cap of a neuron that feeds an Output node."""
+        return self.max_spikes_out if self.spikes == "multi" and self.max_spikes_out else self.spike_cap
 
     def recorded(self) -> dict[str, float | int | str]:
         """The options a module records: RECORDED, then the conventions that differ
@@ -262,6 +273,7 @@ class Discretize(ModulePass):
     round_delays: bool | None = None
     spikes: str | None = None
     max_spikes: int | None = None
+    max_spikes_out: int | None = None
     spike_test: str | None = None
     firing: str | None = None
     v_min: str | None = None
@@ -326,7 +338,7 @@ def _lower(op: NodeOp, o: DiscretizeOptions) -> Lowered | None:
             arrays = _membrane(op, o, "tau")
             if isinstance(op, nir.LIOp):
                 return snn.LIOp, arrays, {}
-            return snn.LIFOp, {**arrays, **_firing(op, o)}, _spiking(o)
+            return snn.LIFOp, {**arrays, **_firing(op, o)}, _spiking(op, o)
         case nir.CubaLIOp() | nir.CubaLIFOp():
             decay, gain = _decay_gain(op, o, "tau_syn")
             arrays = {"i_decay": decay, "i_gain": gain * _f64(op, "w_in"),
@@ -334,12 +346,12 @@ def _lower(op: NodeOp, o: DiscretizeOptions) -> Lowered | None:
             if isinstance(op, nir.CubaLIOp):
                 return snn.CubaLIOp, arrays, {"current": o.current}
             return (snn.CubaLIFOp, {**arrays, **_firing(op, o)},
-                    {"current": o.current, **_spiking(o)})
+                    {"current": o.current, **_spiking(op, o)})
         case nir.IOp() | nir.IFOp():
             arrays = {"v_gain": _f64(op, "r"), "v_init": np.zeros(())}
             if isinstance(op, nir.IOp):
                 return snn.IOp, arrays, {}
-            return snn.IFOp, {**arrays, **_firing(op, o)}, _spiking(o)
+            return snn.IFOp, {**arrays, **_firing(op, o)}, _spiking(op, o)
         case nir.DelayOp():
             return snn.DelayOp, {"steps": _delay_steps(op, o)}, {}
         case nir.ThresholdOp():
@@ -370,12 +382,14 @@ def _firing(op: NodeOp, o: DiscretizeOptions) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _spiking(o: DiscretizeOptions) -> dict[str, str | int]:
+def _spiking(op: NodeOp, o: DiscretizeOptions) -> dict[str, str | int]:
     """The spiking ops' string/integer properties; conventions only where not the
     default, so that a module printed before they existed reads the same."""
     props: dict[str, str | int] = {"reset": o.reset}
-    if o.spike_cap != 1:
-        props["max_spikes"] = o.spike_cap
+    readout = any(use.operation.name == "nir.output" for use in op.results[0].uses)
+    cap = o.spike_cap_out if readout else o.spike_cap
+    if cap != 1:
+        props["max_spikes"] = cap
     if o.spike_test != "gt":
         props["spike_test"] = o.spike_test
     if o.firing != "immediate":

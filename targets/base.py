@@ -17,8 +17,9 @@ to this interface:
 - ``report(module, reference, inputs)``: target sections of the compile report
   (JSON-serialisable); ``reference`` (the module before the pipeline) and the user's
   ``inputs`` serve fidelity checks;
-- ``choose_dt(module, method)``: ``--dt auto`` (targets whose arithmetic prefers some
-  steps, e.g. Xylo's power-of-two decays).
+- ``choose_dt(module, sim)``: ``--dt auto`` (targets whose arithmetic prefers some
+  steps, e.g. Xylo's power-of-two decays): ``{"dt": ..., ...}`` with the measures the
+  choice rests on.
 
 The integer arithmetic (bit widths, rounding of decays, saturation) is part of the
 resource model: ``quantize`` reads it and writes ``qsnn.neuron`` ops that carry it, and
@@ -54,6 +55,12 @@ class Target:
     USES_REFERENCE: ClassVar[bool] = False
     """Whether ``report`` compares with the module before the pipeline (a fidelity check):
     only then does the driver keep a copy of it."""
+    CHIP_RULES: ClassVar[dict[str, Any]] = {}
+    """``discretize`` options the chip's neurons implement whatever the model was trained
+    with (reset, spike count and test, ...): the pipeline discretizes with them, except
+    for an option the user gives explicitly (which the lowering then checks), and the
+    fidelity check compares the chip with the graph under them and under the model's own
+    (targets/fidelity.py)."""
     OWN_QUANTIZATION: ClassVar[bool] = False
     """Whether ``quantize_module`` quantizes the whole module in the target's own
     arithmetic (then ``quantize``'s layer-wise options, such as bias-correction, do not apply)."""
@@ -72,6 +79,11 @@ class Target:
 
     def option(self, name: str) -> Any:
         return self.options[name]
+
+    def chip_sim(self, sim: dict[str, Any]) -> dict[str, Any]:
+        """The simulation options of the pipeline: CHIP_RULES over the model's profile and
+        nirc's defaults, the options given explicitly over both."""
+        return {**sim, **{k: v for k, v in self.CHIP_RULES.items() if k not in sim}}
 
     def spec(self) -> str:
         """The target with every option, as ``--target`` would take it."""
@@ -107,8 +119,9 @@ class Target:
         """The target's part of the human compile report (from its report sections)."""
         return []
 
-    def choose_dt(self, module: ModuleOp, method: str | None) -> tuple[float, float]:
-        """``--dt auto``: (dt, the error measure it minimises), for targets that can."""
+    def choose_dt(self, module: ModuleOp, sim: dict[str, Any]) -> dict:
+        """``--dt auto``: ``{"dt": ..., <the measures the choice rests on>}``, for targets
+        that can; ``sim`` holds the model's other options."""
         raise NircError(f"target '{self.name}' cannot choose dt: give --dt")
 
 

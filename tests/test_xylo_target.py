@@ -20,7 +20,7 @@ from nirc.compile import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
 from nirc.targets.xylo.arith import dash_of, tau_error
-from nirc.targets.xylo.dt import choose_dt
+from nirc.targets.xylo.dt import choose_dt, ranked_steps
 from nirc.targets.xylo.target import network_op
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,10 +74,25 @@ def test_dash_of_powers_of_two_and_limits():
 
 
 def test_choose_dt_finds_the_step_that_makes_both_time_constants_powers_of_two():
-    # tau_syn = 2e-4, tau_mem = 8e-4: at dt = 1e-4 the Euler decays are 1/2 and 7/8 exactly
-    dt, worst = choose_dt(feed_forward([4, 6, 3]), 5e-5, 2e-4, "euler", points=4001)
-    assert dt == pytest.approx(1e-4, rel=2e-3)
-    assert worst < 0.01
+    # tau_syn = 2e-4, tau_mem = 8e-4: at dt = 1e-4 the Euler decays are 1/2 and 7/8
+    # exactly; the candidates hold every tau * 2**-dash, so a coarse grid finds 1e-4 itself
+    choice = choose_dt(feed_forward([4, 6, 3]), 5e-5, 2e-4, "euler", points=7)
+    assert choice["dt"] == 1e-4 and choice["worst_tau_error"] < 1e-12
+
+
+def test_choose_dt_keeps_the_graphs_behaviour():
+    """The best-fitting step is taken only if the float graph behaves there as at its
+    own step; else the next, else the given step (behaves False)."""
+    module = feed_forward([4, 6, 3])  # taus 2e-4 and 8e-4: 1e-4, 5e-5, 2.5e-5 all exact
+    ranked = [dt for _, dt in ranked_steps(module, 1e-5, 1e-3, "euler", 7, given=1.5e-4)]
+    best, second = ranked[0], ranked[1]
+    assert choose_dt(module, 1e-5, 1e-3, "euler", 7, given=1.5e-4, behave=lambda dt: 1.0)["dt"] == best
+    choice = choose_dt(module, 1e-5, 1e-3, "euler", 7, given=1.5e-4,
+                       behave=lambda dt: 0.5 if dt == best else 0.95)
+    assert choice["dt"] == second and choice["behaves"] and choice["checked"] == 2
+    stuck = choose_dt(module, 1e-5, 1e-3, "euler", 7, given=1.5e-4, behave=lambda dt: None,
+                      checks=2)
+    assert stuck["dt"] == 1.5e-4 and stuck["behaves"] is False
 
 
 # ---- mapping ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from ..base import Option, Target, discretize_spec, spec_options
+from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
 
 LIMITS = {
@@ -39,6 +40,7 @@ LIMITS = {
     "calibration-input": Option(str, None, "bias-correction calibrates on this .npy/.npz input "
                                 "(T, [B,] n) instead of generated spikes"),
     "quantize": Option(bool, True, "integer arithmetic (false: keep float weights and neurons)"),
+    **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }
 LIMIT_OPTIONS = ("cores", "neurons-per-core", "synapses-per-core", "fan-in",
                  "destinations-per-core", "multicast")
@@ -50,6 +52,7 @@ class GenericTarget(Target):
     name = "generic"
     summary = "a many-core chip whose limits are options (for tests and what-if studies)"
     OPTIONS = LIMITS
+    USES_REFERENCE = True
 
     def resources(self) -> ResourceModel:
         o = self.options
@@ -83,5 +86,16 @@ class GenericTarget(Target):
         from nirc.passes.partition import core_plan
         from nirc.passes.quantize import quant_report
 
-        return {"partition": core_plan(module), "quantization": quant_report(module)}
+        sections = {"partition": core_plan(module), "quantization": quant_report(module)}
+        if reference is not None and self.options["quantize"]:
+            from ..fidelity import check, module_io
+
+            shape, spiking = module_io(module)
+            rows = [{"layer": q["layer"], "sqnr_db": q["sqnr_db"]} for q in sections["quantization"]]
+            sections["generic"] = {"fidelity": check(reference, module, shape, 0, spiking,
+                                                     self.options, inputs, rows, "the integer chip")}
+        return sections
+
+    def report_lines(self, report: dict[str, Any]) -> list[str]:
+        return summary_lines(report.get("generic", {}).get("fidelity"), "the integer chip")
 

@@ -20,8 +20,9 @@ from .plan import Plan, make_plan
 ENGINES = ("auto", "reference", "fast")
 
 
-CONVENTION_NAMES = ("spikes", "max_spikes", "spike_test", "firing", "v_min", "synapse_delay",
-                    "loop_start")
+from nirc.passes.discretize import CONVENTIONS  # noqa: E402
+
+CONVENTION_NAMES = tuple(CONVENTIONS)
 """Spiking conventions that ``simulate``/``Simulator`` take as keywords (passes/discretize.py)."""
 
 
@@ -35,7 +36,8 @@ def simulate(graph, inputs, *, dt: float | None = None, method: str | None = Non
 
     ``dt`` (s), ``method`` (euler | exact | exp-euler), ``reset`` (value | subtract),
     ``v_init`` (zero | leak), ``current`` (new | previous), ``round_delays`` and the
-    spiking conventions (``spikes`` single | multi, ``max_spikes``, ``spike_test`` gt |
+    spiking conventions (``spikes`` single | multi, ``max_spikes``, ``max_spikes_out``,
+    ``spike_test`` gt |
     ge, ``firing`` immediate | delayed-reset | late, ``v_min``, ``synapse_delay`` 0 | 1,
     ``loop_start`` zero | rest)
     are the ``discretize`` options (None: the profile's, else nirc's defaults);

@@ -40,6 +40,11 @@ class Loihi2Target(Target):
     OPTIONS = OPTIONS
     USES_REFERENCE = True
     OWN_QUANTIZATION = True
+    CHIP_RULES = {"reset": "value", "spikes": "single", "spike_test": "gt", "firing": "immediate",
+                  "v_min": "none", "loop_start": "zero"}
+    """Loihi's CUBA neurons (lava-nc 0.10.0 proc/lif/models.py): one spike when v > vth,
+    then v = 0.  Its one-step synaptic delays are the target's latency, or the model's
+    own with synapse-delay=1 (Lava's semantics)."""
 
     def resources(self) -> ResourceModel:
         model = loihi2_resources(self.options["chips"])
@@ -52,7 +57,7 @@ class Loihi2Target(Target):
         limits = spec_options({"cores": model.cores * model.chips,
                                "neurons-per-core": model.neurons_per_core,
                                "synapses-per-core": model.synapses_per_core})
-        return ["flatten-subgraphs", discretize_spec(sim), "fuse",
+        return ["flatten-subgraphs", discretize_spec(self.chip_sim(sim)), "fuse",
                 f"partition{{target=loihi2 {limits}}}", "lower-to-loihi2"]
 
     def quantize_module(self, module: ModuleOp, per_channel: bool) -> bool:
@@ -95,7 +100,7 @@ class Loihi2Target(Target):
 
             section["fidelity"] = check(reference, module, tuple(op.input_shape),
                                         op.integer("latency"), op.readout.data == "spike",
-                                        self.options, inputs)
+                                        self.options, inputs, section["layers"], "Loihi 2")
         return out
 
     def report_lines(self, report: dict[str, Any]) -> list[str]:

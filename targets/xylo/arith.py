@@ -21,7 +21,8 @@ or one per population group with ``per-channel=false``), the two agree when
   round(W[n, j] * gain_n / (a_n * unit_n * 2**shift)) as int8 with the matrix's shift;
   a LIF (no synaptic current) uses dash_syn = 1 and no 1/a: Xylo spreads its input
   over ~2 steps but delivers the same total charge;
-- threshold = floor(v_threshold / unit) + 1 (v > th in integers), bias = round(v_bias /
+- threshold = floor(v_threshold / unit) + 1 (v > th in integers; ceil(v_threshold / unit)
+  for spike-test=ge), bias = round(v_bias /
   unit), both saturated to 16 bits (a saturated value is warned about).
 
 ``unit`` and the shifts: for each neuron n and matrix m with largest |effective weight|
@@ -108,8 +109,9 @@ def quantize_network(net: FloatNetwork, chip: XyloChip, dt: float, per_channel: 
         weights_out=ints["weights_out"],
         dash_mem=dash_mem, dash_syn=dash_syn, dash_syn_2=dash_syn.copy(),
         dash_mem_out=dash_mem_out, dash_syn_out=dash_syn_out,
-        threshold=_threshold(thr, unit, "threshold"),
-        threshold_out=(_threshold(thr_out, unit_out, "threshold_out") if readout_spikes
+        threshold=_threshold(thr, unit, net.per_neuron("hidden", "inclusive"), "threshold"),
+        threshold_out=(_threshold(thr_out, unit_out, net.per_neuron("readout", "inclusive"),
+                                  "threshold_out") if readout_spikes
                        else np.full(net.n_out, STATE_MAX, np.int64)),
         bias_hidden=_saturated(np.rint(bias / unit), "bias_hidden"),
         bias_out=_saturated(np.rint(bias_out / unit_out), "bias_out"),
@@ -186,8 +188,10 @@ def _weights(r: np.ndarray, unit: np.ndarray, shift: int) -> tuple[np.ndarray, f
     return w, sqnr
 
 
-def _threshold(thr: np.ndarray, unit: np.ndarray, name: str) -> np.ndarray:
-    return _saturated(np.floor(thr / unit) + 1, name)
+def _threshold(thr: np.ndarray, unit: np.ndarray, inclusive: np.ndarray, name: str) -> np.ndarray:
+    """Xylo fires at v >= threshold: the graph's v > thr is floor(thr/unit) + 1 in
+    integers, its v >= thr (spike-test=ge) ceil(thr/unit)."""
+    return _saturated(np.where(inclusive, np.ceil(thr / unit), np.floor(thr / unit) + 1), name)
 
 
 def _saturated(values: np.ndarray, name: str) -> np.ndarray:

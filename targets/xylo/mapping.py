@@ -65,6 +65,9 @@ class Population:
     threshold: np.ndarray
     bias: np.ndarray
     """added to v every step (v_bias plus folded synapse biases)."""
+    inclusive: np.ndarray
+    """per neuron: the graph's spike test is v >= threshold (spike-test=ge), as Xylo's
+    own, rather than v > threshold."""
 
     @property
     def size(self) -> int:
@@ -263,7 +266,8 @@ def _population(layer: LayerOp, role: str, start: int, stop: int, latency: int) 
         i_decay=get("i_decay").astype(np.float64) if cuba else None,
         gain=np.asarray(gain, np.float64).copy(),
         threshold=get("v_threshold").astype(np.float64) if spiking else np.full(shape, np.inf),
-        bias=np.zeros(shape) if integrator else get("v_bias").astype(np.float64).copy())
+        bias=np.zeros(shape) if integrator else get("v_bias").astype(np.float64).copy(),
+        inclusive=np.full(shape, spiking and neuron.spike_rule["spike_test"] == "ge"))
 
 
 def _place_synapse(net: FloatNetwork, synapse, layer: LayerOp, population: Population,

@@ -101,6 +101,18 @@ def simulate(config: XyloConfig, raster: np.ndarray, record: bool = False) -> di
     return out if batched else {k: v[:, 0] for k, v in out.items()}
 
 
+def saturation(config: XyloConfig, raster: np.ndarray) -> dict[str, float]:
+    """Per recorded state (hidden v_mem and i_syn, readout v_mem and i_syn), the fraction
+    of values at the int16 limits over a run on ``raster`` (T, B, Nin): how often the
+    chip's saturating arithmetic clipped it (a diagnosis for the fidelity check)."""
+    recorded = simulate(config, np.asarray(raster), record=True)
+    names = {"v_mem": "hidden v_mem", "i_syn": "hidden i_syn", "v_mem_out": "readout v_mem",
+             "i_syn_out": "readout i_syn"}
+    limits = (np.iinfo(np.int16).min, np.iinfo(np.int16).max)
+    return {label: float(np.isin(recorded[key], limits).mean()) for key, label in names.items()
+            if recorded.get(key) is not None and recorded[key].size}
+
+
 def _counts(raster, n_in: int) -> tuple[np.ndarray, bool]:
     """The raster as C-contiguous uint8 (T, B, Nin), clipped to 15, and whether it had a
     batch axis."""

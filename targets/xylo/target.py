@@ -42,6 +42,10 @@ class XyloTarget(Target):
     OPTIONS = OPTIONS
     USES_REFERENCE = True
     OWN_QUANTIZATION = True
+    CHIP_RULES = {"reset": "subtract", "spikes": "multi", "max_spikes": 31, "max_spikes_out": 1,
+                  "spike_test": "ge", "firing": "immediate", "v_min": "none", "loop_start": "zero"}
+    """Xylo's neurons (targets.md, xylosim 0.1.3): while v >= threshold spike and subtract
+    it, up to 31 spikes per step in the hidden layer and 1 in the readout."""
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -53,13 +57,16 @@ class XyloTarget(Target):
     def resources(self) -> ResourceModel:
         return self.chip.resources()
 
-    def choose_dt(self, module: ModuleOp, method: str | None) -> tuple[float, float]:
+    def choose_dt(self, module: ModuleOp, sim: dict[str, Any]) -> dict:
+        from ..fidelity import behaviour_at
         from .dt import choose_dt
 
-        return choose_dt(module, self.options["dt-min"], self.options["dt-max"], method or "euler")
+        given, behave = behaviour_at(module, sim, self.options)
+        return choose_dt(module, self.options["dt-min"], self.options["dt-max"],
+                         sim.get("method") or "euler", given=given, behave=behave)
 
     def pipeline(self, sim: dict[str, Any]) -> list[str]:
-        sim = {**sim, "reset": sim.get("reset") or "subtract"}
+        sim = self.chip_sim(sim)
         per_channel = "true" if self.options["per-channel"] else "false"
         return ["flatten-subgraphs", discretize_spec(sim), "fuse",
                 f"lower-to-xylo{{chip={self.chip.name} per-channel={per_channel}}}"]
@@ -131,9 +138,18 @@ class XyloTarget(Target):
         """Float graph vs Xylo simulation (targets/fidelity.py) on generated or given input."""
         from ..fidelity import check
 
+        from nirc.passes.records import record_values
+
+        from .sim import saturation
+
         op = network_op(module)
-        return check(reference, module, (op.config().sizes[0],), op.integer("latency"),
-                     op.readout.data == "spike", self.options, inputs)
+        config = op.config()
+        quant = {k: record_values(v) for k, v in op.attributes["quant"].data.items()}
+        rows = [{"layer": k, "sqnr_db": v} for k, v in quant.pop("sqnr_db").items()]
+        rows += [{"layer": k, **v} for k, v in quant.items()]
+        return check(reference, module, (config.sizes[0],), op.integer("latency"),
+                     op.readout.data == "spike", self.options, inputs, rows, "Xylo",
+                     lambda raster: saturation(config, raster))
 
 
 def network_op(module: ModuleOp):
