@@ -18,7 +18,7 @@ _PROJ_STRINGS = ("name", "pre", "post", "kind")
 def _dense(value: np.ndarray):
     from nirc.dialects.arrays import to_dense
 
-    return to_dense(np.ascontiguousarray(value))
+    return to_dense(np.asarray(value))  # (ascontiguousarray would make a 0-d array 1-d)
 
 
 def populations_attr(net: Network) -> ArrayAttr:

@@ -290,15 +290,25 @@ def _identity(pre: str, post: FloatPopulation, chain: list, name: str) -> FloatP
 
 
 def _conv(pre: str, post: FloatPopulation, synapse, chain: list) -> FloatProjection:
+    """A Conv2DProjection (no dilation, groups or 'same' in its parameters: a grouped
+    kernel is written out with zeros between the groups, 'same' padding (stride 1) as
+    PyTorch pads it, the extra row/column at the end)."""
     name = node_name_of(synapse)
     kernel, stride, padding, dilation = synapse._geometry()
-    groups = int(np.asarray(synapse.array("groups")).reshape(-1)[0])
-    if isinstance(padding, str):
-        raise NircError(f"padding '{padding}' has no Conv2DProjection form; give numbers",
-                        node=name, field="padding")
-    if tuple(dilation) != (1, 1) or groups != 1:
-        raise NircError("Conv2DProjection has no dilation or groups: they must be 1", node=name)
-    weight = np.asarray(synapse.array("weight"), np.float64)
+    if tuple(dilation) != (1, 1):
+        raise NircError("Conv2DProjection has no dilation: it must be 1", node=name,
+                        field="dilation")
+    if padding == "valid":
+        padding = ((0, 0), (0, 0))
+    elif padding == "same":
+        if tuple(stride) != (1, 1):
+            raise NircError("padding='same' with stride > 1 is undefined (PyTorch rejects it)",
+                            node=name, field="padding")
+        padding = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)
+    else:
+        padding = tuple((int(p), int(p)) for p in padding)
+    weight = _ungrouped(np.asarray(synapse.array("weight"), np.float64),
+                        int(np.asarray(synapse.array("groups")).reshape(-1)[0]))
     pool = (1, 1)
     for op in chain:
         if isinstance(op, POOLS) and pool == (1, 1):
@@ -312,7 +322,19 @@ def _conv(pre: str, post: FloatPopulation, synapse, chain: list) -> FloatProject
     geometry = {"in_height": int(in_shape[1]), "in_width": int(in_shape[2]),
                 "stride_x": int(stride[1]), "stride_y": int(stride[0]),
                 "pool_x": pool[1], "pool_y": pool[0],
-                "pad_top": int(padding[0]), "pad_bottom": int(padding[0]),
-                "pad_left": int(padding[1]), "pad_right": int(padding[1])}
+                "pad_top": padding[0][0], "pad_bottom": padding[0][1],
+                "pad_left": padding[1][0], "pad_right": padding[1][1]}
     return FloatProjection(name, pre, post.name, "conv2d", weight, np.zeros((), np.int64),
                            geometry, _names(chain, name))
+
+
+def _ungrouped(weight: np.ndarray, groups: int) -> np.ndarray:
+    """(C_out, C_in / g, kH, kW) -> (C_out, C_in, kH, kW), zero across groups."""
+    if groups == 1:
+        return weight
+    c_out, per, kh, kw = weight.shape
+    full = np.zeros((c_out, per * groups, kh, kw))
+    step = c_out // groups
+    for g in range(groups):
+        full[g * step:(g + 1) * step, g * per:(g + 1) * per] = weight[g * step:(g + 1) * step]
+    return full

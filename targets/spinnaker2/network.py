@@ -65,7 +65,7 @@ class Projection:
         rows[:, 3] = self.delay[pre]
         return rows
 
-    def conv_output_shape(self, in_channels: int) -> tuple[int, int, int]:
+    def conv_output_shape(self) -> tuple[int, int, int]:
         """(C_out, H_out, W_out): the input is sum-pooled by pool_y x pool_x first, then
         cross-correlated with padding and stride (PyTorch's output size)."""
         g = self.geometry
@@ -162,7 +162,7 @@ def _check_projection(proj: Projection, net: Network) -> None:
             or g["in_width"] % g["pool_x"]:
         raise ValueError(f"projection '{proj.name}': '{pre.name}' ({pre.size} neurons) is not "
                          f"{c_in} x {g['in_height']} x {g['in_width']} tiled by the pooling")
-    out = proj.conv_output_shape(c_in)
+    out = proj.conv_output_shape()
     if post.model != LIF_CONV or tuple(post.shape) != out:
         raise ValueError(f"projection '{proj.name}': feeds a {LIF_CONV} population of shape "
                          f"{list(out)}, found {post.model} {list(post.shape)}")

@@ -39,7 +39,7 @@ def fit_atoms(neurons_per_pe: int, words_per_pe: int, per_neuron: int, shared: i
 
 def plan_pes(net: Network, layers: list, model, chips: int) -> dict:
     """Set every population's ``max_atoms`` and ``pes`` and return the plan (a report
-    section in the shape of ``partition.core_plan``)."""
+    section in the shape of ``partition.core_plan``, without its ``table``)."""
     from nirc.passes.partition import describe
 
     demands = {d.name: d for d in describe(layers, RATE)[0]}
@@ -81,7 +81,7 @@ def plan_pes(net: Network, layers: list, model, chips: int) -> dict:
             "traffic": traffic(net), "chips_used": -(-pe // PES_PER_CHIP),
             "pes_per_chip": PES_PER_CHIP, "chips": chips,
             "max_atoms": {p.name: p.max_atoms for p in net.populations}, **limits,
-            "cores": rows, "unplaced": [], "table": _table(rows, limits)}
+            "cores": rows, "unplaced": []}
 
 
 def traffic(net: Network, rate: float = RATE) -> float:
@@ -112,7 +112,10 @@ def traffic(net: Network, rate: float = RATE) -> float:
     return rate * total
 
 
-def _table(rows: list[dict], limits: dict) -> str:
+def table(plan: dict) -> str:
+    """One line per PE: its chip, neurons and synapse words (with % of the limits)."""
+    rows, limits = plan["cores"], plan
+
     def use(n: int, limit: int) -> str:
         return f"{n} ({100 * n / limit:.0f}%)" if limit else str(n)
 

@@ -27,11 +27,11 @@ import re
 
 import numpy as np
 
-from .chips import CONV_PARAMS, INPUT_MODEL, PES_PER_CHIP
+from .chips import CONV_PARAMS, INPUT_MODEL, MODELS, PES_PER_CHIP
 from .network import Network, Population
 
 HEADER = '''#!/usr/bin/env python3
-"""{stem} on SpiNNaker2: the network nirc {version} compiled from {source}
+"""{stem} on SpiNNaker2: the network that nirc {version} compiled from the graph {source}
 (dt = {dt} s, method {method}, reset {reset}, conn_delay {conn_delay}), built with
 py-spinnaker2's API.
 
@@ -185,7 +185,8 @@ def _population(pop: Population, ident: str, arrays: dict, output: bool, info: d
                  "neuron_model": pop.model, "params": {}}
         return lines, {**entry, **_pe_entry(pop)}
     params, described = [], {}
-    for key, value in pop.params.items():
+    for key in (k for k in MODELS[pop.model] if k != "reset"):
+        value = pop.params[key]
         if np.all(value == value[0]):
             text = str(int(value[0])) if value.dtype.kind == "i" else number(value[0])
             described[key] = int(value[0]) if value.dtype.kind == "i" else float(value[0])

@@ -39,19 +39,18 @@ does the same, so this model's step t is the script's aligned step t).
 Convolution: the pre population's spikes (C_in, H, W) are sum-pooled by pool_y x pool_x
 (windows tiling the map), then cross-correlated with the kernel (weight axes 0, 1
 swapped back to PyTorch's (C_out, C_in, kH, kW)), zero padding pad_top/bottom/left/right,
-stride_y/x, with the interpreter's kernels (targets/interp/kernels.py).  The sums of
-0/1 spikes times int8 weights are integers, exact in float32 below 2**24, so their order
-does not matter.  Vectorized over the batch and the neurons with numpy.
+stride_y/x: computed as the equivalent connection rows of each pre neuron (conv_rows).
+Every projection adds the rows of the pre neurons that spiked (a numba loop over the
+spikes; numpy for the neurons, vectorized over the batch).  The sums of 0/1 spikes times
+int8 weights are integers, exact in float32 below 2**24, so their order does not matter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from types import SimpleNamespace
-
+import numba
 import numpy as np
 
-from nirc.targets.interp import kernels
 from nirc.targets.interp.schedule import step_schedule
 
 from .chips import CUBA, INPUT_MODEL
@@ -70,36 +69,60 @@ def delivery_delays(net: Network) -> list[np.ndarray]:
 
 
 class _Synapse:
-    """One projection as matrices per delay value, applied to the spikes of the pre
-    population ``d`` steps ago."""
+    """One projection as connection rows grouped by pre neuron (CSR: indptr, post,
+    weight), one group per delivery delay, added for the pre neurons that spiked
+    ``d`` steps ago (event-driven: spikes are sparse)."""
 
     def __init__(self, p: Projection, delays: np.ndarray):
-        self.pre, self.conv = p.pre, p.kind == "conv2d"
-        if self.conv:
-            g = p.geometry
-            self.shape_in = (p.weight.shape[0], g["in_height"], g["in_width"])
-            self.pool = SimpleNamespace(params={
-                "kernel": (g["pool_y"], g["pool_x"]), "stride": (g["pool_y"], g["pool_x"]),
-                "padding": [(0, 0), (0, 0)], "scale": 1.0})
-            self.kernel = SimpleNamespace(params={
-                "weight": np.ascontiguousarray(p.weight.swapaxes(0, 1), np.float32),
-                "bias": None, "stride": (g["stride_y"], g["stride_x"]), "dilation": (1, 1),
-                "padding": [(g["pad_top"], g["pad_bottom"]), (g["pad_left"], g["pad_right"])],
-                "groups": 1})
-            self.parts = [(int(delays), None)]
+        self.pre = p.pre
+        if p.kind == "conv2d":
+            self.parts = [(int(delays), *conv_rows(p))]
             return
-        wt = np.ascontiguousarray(p.weight.T, np.float32)  # (pre, post)
-        values = np.unique(delays)
-        self.parts = [(int(d), wt if len(values) == 1 else
-                       np.ascontiguousarray(wt * (delays == d)[:, None])) for d in values]
+        rows = p.connections()
+        n_pre = p.weight.shape[1]
+        self.parts = []
+        for d in np.unique(delays).tolist():
+            sel = rows[delays[rows[:, 0]] == d]
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(sel[:, 0], minlength=n_pre))])
+            self.parts.append((int(d), indptr.astype(np.int64), sel[:, 1].astype(np.int64),
+                               sel[:, 2].astype(np.float32)))
 
-    def apply(self, x: np.ndarray, spikes: np.ndarray, w) -> None:
-        if not self.conv:
-            x += spikes @ w
-            return
-        b = spikes.shape[0]
-        pooled = kernels.pool(self.pool, spikes.reshape(b, *self.shape_in))
-        x += kernels.conv(self.kernel, pooled).reshape(b, -1)
+    def apply(self, x: np.ndarray, spikes: np.ndarray, part) -> None:
+        _scatter(x, spikes, *part)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter(x, spikes, indptr, post, weight):
+    """x[b, post] += weight for every row of every pre neuron that spiked in sample b."""
+    for b in range(spikes.shape[0]):
+        for i in range(spikes.shape[1]):
+            if spikes[b, i] != 0:
+                for k in range(indptr[i], indptr[i + 1]):
+                    x[b, post[k]] += weight[k]
+
+
+def conv_rows(p: Projection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Conv2DProjection as connection rows grouped by pre neuron (indptr, post,
+    weight): pre (c, y, x) lies in pooled cell (y // pool_y, x // pool_x), which kernel tap
+    (ky, kx) of output (o, oy, ox) reads where oy * stride_y + ky - pad_top is that cell's
+    row (and likewise for columns)."""
+    g, w = p.geometry, p.weight  # (C_in, C_out, kH, kW)
+    c_in, c_out, kh, kw = w.shape
+    _, oh, ow = p.conv_output_shape()
+    c, y, x = (a.reshape(-1) for a in np.indices((c_in, g["in_height"], g["in_width"])))
+    ky, kx = (a.reshape(-1) for a in np.indices((kh, kw)))
+    oy = y[:, None] // g["pool_y"] + g["pad_top"] - ky[None, :]
+    ox = x[:, None] // g["pool_x"] + g["pad_left"] - kx[None, :]
+    ok = ((oy % g["stride_y"] == 0) & (ox % g["stride_x"] == 0) & (oy >= 0) & (ox >= 0)
+          & (oy < oh * g["stride_y"]) & (ox < ow * g["stride_x"]))
+    pre, tap = np.nonzero(ok)  # row-major: grouped by pre neuron
+    cell = (oy[pre, tap] // g["stride_y"]) * ow + ox[pre, tap] // g["stride_x"]
+    weights = w[c[pre], :, ky[tap], kx[tap]].astype(np.float64)  # (rows, C_out)
+    post = cell[:, None] + (np.arange(c_out) * (oh * ow))[None, :]
+    keep = weights != 0
+    counts = np.bincount(np.repeat(pre, c_out)[keep.reshape(-1)], minlength=len(c))
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return indptr, post[keep].astype(np.int64), weights[keep].astype(np.float32)
 
 
 def simulate(net: Network, raster: np.ndarray, record: Iterable[str] = (),
@@ -133,9 +156,9 @@ def simulate(net: Network, raster: np.ndarray, record: Iterable[str] = (),
             else:
                 x = np.zeros((batch, pops[name].size), np.float32)
                 for syn in incoming[name]:
-                    for d, w in syn.parts:
+                    for d, *part in syn.parts:
                         if t >= d:
-                            syn.apply(x, history[syn.pre][(t - d) % depth[syn.pre]], w)
+                            syn.apply(x, history[syn.pre][(t - d) % depth[syn.pre]], part)
                 s = state[name].step(x)
             history[name][t % depth[name]] = s
             if name in wanted:

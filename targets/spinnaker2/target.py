@@ -92,7 +92,10 @@ class Spinnaker2Target(Target):
         from nirc.passes.records import record_values
 
         op = network_op(module)
+        from .placement import table
+
         plan = json.loads(op.attributes["pe_plan"].data)
+        plan["table"] = table(plan)
         net = op.network()
         rows = []
         for pop in net.populations:
