@@ -111,18 +111,6 @@ def conv_net():
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
 
 
-def li_readout():
-    """Input(6) -> Linear -> LIF(10) -> Linear -> LI(3): a voltage readout."""
-    nodes = {"input": nir.Input(np.array([6])), "w0": chip_graphs.linear(10, 6, 0, 1.0),
-             "a": nir.LIF(tau=np.full(10, 2e-3), r=np.full(10, 20.0), v_leak=np.zeros(10),
-                          v_threshold=np.ones(10), v_reset=np.zeros(10)),
-             "w1": chip_graphs.linear(3, 10, 1, 1.0),
-             "li": nir.LI(tau=np.full(3, 5e-3), r=np.full(3, 50.0), v_leak=np.zeros(3)),
-             "output": nir.Output(np.array([3]))}
-    edges = [("input", "w0"), ("w0", "a"), ("a", "w1"), ("w1", "li"), ("li", "output")]
-    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
-
-
 def braille():
     path = PAPER / "braille_noDelay_bias_zero.nir"
     if not path.exists():
@@ -135,7 +123,7 @@ def braille():
     (braille, "spinnaker2{conn-delay=1 fidelity-steps=0}", ["--eth-ip", "10.0.0.2"]),
     (mlp, "spinnaker2{fidelity-steps=0}", []),
     (conv_net, "spinnaker2{fidelity-steps=0}", ["--brian2"]),
-    (li_readout, "spinnaker2{fidelity-steps=0}", []),
+    (chip_graphs.li_readout, "spinnaker2{fidelity-steps=0}", []),
 ], ids=["braille", "braille-conn-delay-1", "mlp", "conv", "li-readout"])
 def test_emitted_script_runs_against_the_double(make, target, flags, double, tmp_path, monkeypatch):
     module = import_graph(make())

@@ -274,14 +274,9 @@ def test_braille_fidelity_at_dt_1e4():
 
 def test_li_readout_is_a_voltage_population():
     """An LI readout becomes a lif_no_delay population that never spikes; the chip's v
-    times unit_out follows the float graph's v (int8 rounding of the weights only)."""
-    nodes = {"input": nir.Input(np.array([6])), "w0": chip_graphs.linear(10, 6, 0, 1.0),
-             "a": nir.LIF(tau=np.full(10, 2e-3), r=np.full(10, 20.0), v_leak=np.zeros(10),
-                          v_threshold=np.ones(10), v_reset=np.zeros(10)),
-             "w1": chip_graphs.linear(3, 10, 1, 1.0),
-             "li": nir.LI(tau=np.full(3, 5e-3), r=np.full(3, 50.0), v_leak=np.zeros(3)),
-             "output": nir.Output(np.array([3]))}
-    module = graph(nodes, [("input", "w0"), ("w0", "a"), ("a", "w1"), ("w1", "li"), ("li", "output")])
+    times unit_out follows the float graph's v: relative L2 error < 5% (measured 3.5%:
+    int8 weights at 42-45 dB SQNR, and the hidden spikes they move)."""
+    module = import_graph(chip_graphs.li_readout())
     x = (np.random.default_rng(0).random((200, 4, 6)) < 0.3).astype(np.float64)
     f, q, result = chip_and_float(module, x, "spinnaker2{fidelity-steps=0}")
     op = network_op(module)

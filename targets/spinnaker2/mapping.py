@@ -41,6 +41,8 @@ from nirc.dialects.nir_graph import GraphOp, node_name_of
 from nirc.dialects.nir_shapes import per_dim
 from nirc.dialects.snn_layer import LayerOp
 
+from ..base import input_output
+
 DENSE = (nir_ops.AffineOp, nir_ops.LinearOp)
 WEIGHTS = (*DENSE, nir_ops.Conv1dOp, nir_ops.Conv2dOp)
 POOLS = (nir_ops.SumPool2dOp, nir_ops.AvgPool2dOp)
@@ -95,24 +97,19 @@ class FloatNetwork:
 
 def map_network(graph: GraphOp) -> FloatNetwork:
     nodes = list(graph.nodes())
-    inputs = [op for op in nodes if isinstance(op, nir_ops.InputOp)]
-    outputs = [op for op in nodes if isinstance(op, nir_ops.OutputOp)]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise NircError(f"nirc's SpiNNaker2 network takes one Input and one Output, found "
-                        f"{len(inputs)} and {len(outputs)}")
+    source, sink = input_output(nodes, "nirc's SpiNNaker2 network")
     for op in nodes:
         if not isinstance(op, (nir_ops.InputOp, nir_ops.OutputOp, LayerOp, *WEIGHTS,
                                *PASS_THROUGH)):
             raise NircError(f"'{op.name}' has no SpiNNaker2 form outside a layer (populations "
                             "of neurons and the projections between them)", node=node_name_of(op))
-    source = inputs[0]
     pops = [FloatPopulation(node_name_of(source), tuple(source.output_shape), "input")]
     projections: list[FloatProjection] = []
     for layer in (op for op in nodes if isinstance(op, LayerOp)):
         pop = _population(layer)
         pops.append(pop)
         projections += _layer_projections(layer, pop)
-    net = FloatNetwork(pops, projections, pops[0].name, _output(outputs[0]))
+    net = FloatNetwork(pops, projections, pops[0].name, _output(sink))
     for proj in projections:
         pre = net.population(proj.pre)
         if not pre.spiking:
