@@ -190,6 +190,35 @@ def test_conv_net_with_pooling_equals_the_float_graph():
     assert np.array_equal(f, q)
 
 
+def test_pooling_into_a_neuron_and_weight_chains():
+    """A SumPool2d straight into IF neurons is a connection list of weight 1 per window
+    (scaled to 127, threshold 127); two Linear nodes in a row that only feed each other
+    are merged by fuse (s2_nir would refuse them): both equal the float graph exactly."""
+    rng = np.random.default_rng(5)
+    nodes = {"input": nir.Input(np.array([1, 4, 4])),
+             "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                                   padding=np.array([0, 0])),
+             "a": if_((1, 2, 2)),
+             "f": nir.Flatten(input_type={"input": np.array([1, 2, 2])}, start_dim=0, end_dim=-1),
+             "l1": nir.Linear(weight=rng.integers(0, 3, (3, 4)).astype(np.float32)),
+             "l2": nir.Linear(weight=np.array([[1, 0, 1], [-1, 1, 1]], np.float32)),
+             "b": if_(2), "output": nir.Output(np.array([2]))}
+    edges = [("input", "pool"), ("pool", "a"), ("a", "f"), ("f", "l1"), ("l1", "l2"), ("l2", "b"),
+             ("b", "output")]
+    module = graph(nodes, edges, type_check=True)
+    x = (rng.random((80, 4, 1, 4, 4)) < 0.3).astype(np.float64)
+    f, q, _ = chip_and_float(module, x, "spinnaker2{weight-scale=20 fidelity-steps=0}")
+    net = network_op(module).network()
+    pool = next(p for p in net.projections if p.post == "a")
+    assert pool.kind == "list" and np.count_nonzero(pool.weight) == 16
+    assert set(np.unique(pool.weight).tolist()) == {0, 20}
+    (merged,) = [p for p in net.projections if p.post == "b"]
+    product = nodes["l2"].weight @ nodes["l1"].weight
+    assert np.array_equal(merged.weight, 20 * product)
+    assert f.sum() > 20
+    assert np.array_equal(f, q)
+
+
 def recurrent_if_net(delay=None):
     """Input(4) -> W0 -> IF(6) with recurrent W_rec -> [Delay] -> W1 -> IF(3), small
     integer weights (weight-scale=10 is exact)."""

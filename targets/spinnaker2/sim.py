@@ -23,13 +23,16 @@ added and the membrane uses the new current (snnTorch's order, which nirc's floa
 CubaLIF uses: NIR discretize ``current=new``); i_offset is added every step with the
 input, before the spike test; the spike test is strict (the published trace cannot tell
 > from >=; nirc's float neurons use >).  v starts at v_init and i at 0; there is no
-refractory period (t_refrac = 0, as s2_nir sets it).
+refractory period (t_refrac = 0, as s2_nir sets it).  exc_decay and inh_decay are equal
+in every network nirc emits (s2_nir gives both the synaptic decay), so one current
+stands for the excitatory and the inhibitory one.
 
 Delays: a connection row [pre, post, w, d] delivers a spike of pre at step t to post at
 step t + d.  With d = 0 the populations are updated in the topological order of the
 projections (within a step, a population sees the spikes its sources emit in that step);
 a projection that closes a cycle (a recurrent one) delivers at least one step later,
-max(d, 1) (nirc's cycle rule, targets/interp/schedule.py).  A ``Conv2DProjection``
+max(d, 1) (nirc's cycle rule, targets/interp/schedule.py; the rows nirc emits for it
+already carry d >= 1, arith.py).  A ``Conv2DProjection``
 delivers its one delay like a connection row.  So with s2_nir's ``conn_delay = 0`` the
 chip follows the float graph step for step, and with ``conn_delay = 1`` each
 feed-forward projection adds one step of latency (the NIR paper's scripts drop the first
@@ -48,6 +51,7 @@ int8 weights are integers, exact in float32 below 2**24, so their order does not
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 import numba
 import numpy as np
 
