@@ -287,6 +287,30 @@ def test_pe_plan_slices_by_synapse_memory():
     assert f"pop_a.set_max_atoms_per_core({plan['max_atoms']['a']})" in script
 
 
+def test_pe_plan_counts_the_rows_a_folded_pool_adds():
+    """SumPool 2x2 -> Flatten -> Linear(8 x 16) after IF(4, 4, 4): the partitioner counts
+    16 inputs per neuron, but the script writes 64 rows per neuron (each pooled input is 4
+    neurons); with synapse-kb=1 (256 words) a PE holds 4 such neurons, not 16."""
+    rng = np.random.default_rng(2)
+    nodes = {"input": nir.Input(np.array([4, 4, 4])),
+             "id": nir.Conv2d(input_shape=(4, 4), weight=np.eye(4, dtype=np.float32).reshape(4, 4, 1, 1),
+                              stride=1, padding=0, dilation=1, groups=1, bias=np.zeros(4, np.float32)),
+             "a": if_((4, 4, 4)),
+             "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                                   padding=np.array([0, 0])),
+             "f": nir.Flatten(input_type={"input": np.array([4, 2, 2])}, start_dim=0, end_dim=-1),
+             "w": nir.Linear(weight=rng.uniform(0.5, 1.0, (8, 16)).astype(np.float32)),
+             "b": if_(8), "output": nir.Output(np.array([8]))}
+    edges = [("input", "id"), ("id", "a"), ("a", "pool"), ("pool", "f"), ("f", "w"), ("w", "b"),
+             ("b", "output")]
+    result = compile_s2(graph(nodes, edges, type_check=True),
+                        "spinnaker2{synapse-kb=1 fidelity-steps=0}")
+    plan = result.report["partition"]
+    assert plan["max_atoms"]["b"] == 4
+    rows = [r for r in plan["cores"] if r["slices"][0]["layer"] == "b"]
+    assert [r["synapses"] for r in rows] == [256, 256]
+
+
 def test_braille_fidelity_at_dt_1e4():
     """nirc's SpiNNaker2 simulation of braille (int8 weights, 29.9 and 31.4 dB) against
     the float graph at dt = 1e-4, as the compile report measures it: spike-count

@@ -11,9 +11,10 @@ parameter set with ``v_init``, and "delay: integer in range [0, 7]").
 
 Synapse memory (an assumption; py-spinnaker2's memory map is not in the sources here):
 nirc counts one 32-bit word per synapse, SpiNNaker's static synaptic word (weight | delay
-| synapse type | neuron index; sPyNNaker neuron/synapse_row.h), over the full input width
-of a dense projection (zeros included: an over-estimate for sparse weights), and a
-``Conv2DProjection``'s kernel once per PE, one word per weight.  Of a PE's 128 KB, nirc
+| synapse type | neuron index; sPyNNaker neuron/synapse_row.h): one per connection row
+into the PE's neurons, and a ``Conv2DProjection``'s kernel once per PE, one word per
+weight (placement.py; the partitioner counts the layer's input width, placement.py
+recounts).  Of a PE's 128 KB, nirc
 reserves 32 KB for the program, neuron state, row headers, routing tables and recording
 buffers, which leaves ``SYNAPSE_KB = 96`` KB = 24576 words for synapses (option
 ``synapse-kb``).  The NIR paper's CNN run used fewer atoms per core than this budget

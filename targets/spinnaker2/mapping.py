@@ -101,8 +101,11 @@ def map_network(graph: GraphOp) -> FloatNetwork:
     for op in nodes:
         if not isinstance(op, (nir_ops.InputOp, nir_ops.OutputOp, LayerOp, *WEIGHTS,
                                *PASS_THROUGH)):
+            hint = (" (run 'fuse' first: it groups each neuron with its weights into a layer)"
+                    if isinstance(op, snn.SNN_OPS) else "")
             raise NircError(f"'{op.name}' has no SpiNNaker2 form outside a layer (populations "
-                            "of neurons and the projections between them)", node=node_name_of(op))
+                            f"of neurons and the projections between them){hint}",
+                            node=node_name_of(op))
     pops = [FloatPopulation(node_name_of(source), tuple(source.output_shape), "input")]
     projections: list[FloatProjection] = []
     for layer in (op for op in nodes if isinstance(op, LayerOp)):
