@@ -111,6 +111,19 @@ def conv_net():
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
 
 
+def shared_weights():
+    """A Linear read by two IF layers (outside both layers), then a Linear each into one."""
+    def if_(n):
+        return nir.IF(r=np.ones(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
+
+    nodes = {"input": nir.Input(np.array([4])), "shared": chip_graphs.linear(5, 4, 3, 1.5),
+             "a": if_(5), "b": if_(5), "wa": chip_graphs.linear(3, 5, 4, 1.5),
+             "wb": chip_graphs.linear(3, 5, 5, 1.5), "c": if_(3), "output": nir.Output(np.array([3]))}
+    edges = [("input", "shared"), ("shared", "a"), ("shared", "b"), ("a", "wa"), ("b", "wb"),
+             ("wa", "c"), ("wb", "c"), ("c", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
 def braille():
     path = PAPER / "braille_noDelay_bias_zero.nir"
     if not path.exists():
@@ -124,7 +137,8 @@ def braille():
     (mlp, "spinnaker2{fidelity-steps=0}", []),
     (conv_net, "spinnaker2{fidelity-steps=0}", ["--brian2"]),
     (chip_graphs.li_readout, "spinnaker2{fidelity-steps=0}", []),
-], ids=["braille", "braille-conn-delay-1", "mlp", "conv", "li-readout"])
+    (shared_weights, "spinnaker2{fidelity-steps=0}", []),
+], ids=["braille", "braille-conn-delay-1", "mlp", "conv", "li-readout", "shared-weights"])
 def test_emitted_script_runs_against_the_double(make, target, flags, double, tmp_path, monkeypatch):
     module = import_graph(make())
     result = compile_module(module, "net.nir", target, {"dt": DT})

@@ -219,6 +219,27 @@ def test_pooling_into_a_neuron_and_weight_chains():
     assert np.array_equal(f, q)
 
 
+def test_weights_shared_by_two_populations():
+    """A Linear read by two neuron layers stays outside both (fuse groups a synapse only
+    with its one reader): one projection into each population, equal to the graph."""
+    rng = np.random.default_rng(6)
+
+    def lin(o, i):
+        return nir.Linear(weight=rng.integers(-1, 3, (o, i)).astype(np.float32))
+
+    nodes = {"input": nir.Input(np.array([4])), "shared": lin(5, 4), "a": if_(5), "b": if_(5),
+             "wa": lin(3, 5), "wb": lin(3, 5), "c": if_(3), "output": nir.Output(np.array([3]))}
+    edges = [("input", "shared"), ("shared", "a"), ("shared", "b"), ("a", "wa"), ("b", "wb"),
+             ("wa", "c"), ("wb", "c"), ("c", "output")]
+    module = graph(nodes, edges)
+    x = (rng.random((60, 4, 4)) < 0.4).astype(np.float64)
+    f, q, _ = chip_and_float(module, x, "spinnaker2{weight-scale=20 fidelity-steps=0}")
+    projections = [(p.name, p.pre, p.post) for p in network_op(module).network().projections]
+    assert ("shared->a", "input", "a") in projections and ("shared->b", "input", "b") in projections
+    assert f.sum() > 20
+    assert np.array_equal(f, q)
+
+
 def recurrent_if_net(delay=None):
     """Input(4) -> W0 -> IF(6) with recurrent W_rec -> [Delay] -> W1 -> IF(3), small
     integer weights (weight-scale=10 is exact)."""

@@ -112,6 +112,7 @@ def map_network(graph: GraphOp) -> FloatNetwork:
         pop = _population(layer)
         pops.append(pop)
         projections += _layer_projections(layer, pop)
+    _unique_names(projections)
     net = FloatNetwork(pops, projections, pops[0].name, _output(sink))
     for proj in projections:
         pre = net.population(proj.pre)
@@ -127,6 +128,21 @@ def map_network(graph: GraphOp) -> FloatNetwork:
                                 "(lif_conv2d is a LIF)", node=post.name)
             post.conv = True
     return net
+
+
+def _unique_names(projections: list[FloatProjection]) -> None:
+    """Projections of one weight node into several populations: ``<node>-><post>``."""
+    seen: dict[str, int] = {}
+    for p in projections:
+        seen[p.name] = seen.get(p.name, 0) + 1
+    taken = set(seen)
+    for p in projections:
+        if seen[p.name] > 1:
+            name, k = f"{p.name}->{p.post}", 1
+            while name in taken:
+                name, k = f"{p.name}->{p.post}.{k}", k + 1
+            taken.add(name)
+            p.name = name
 
 
 def _output(op) -> str:
@@ -180,6 +196,10 @@ def _layer_projections(layer: LayerOp, post: FloatPopulation) -> list[FloatProje
         if owner is neuron:  # a self-edge without weights
             out.append(_identity(post.name, post, [], layer.layer_name))
         elif isinstance(value, BlockArgument):
+            outer = layer.inputs[value.index].owner
+            if isinstance(outer, WEIGHTS):  # weights that another node reads too (fuse keeps
+                out += _synapse_projections(layer, outer, post)  # them outside the layer)
+                continue
             for pre, chain in _paths(layer.inputs[value.index], [], layer.layer_name):
                 out.append(_identity(pre, post, chain, layer.layer_name))
         elif isinstance(owner, WEIGHTS):
@@ -206,7 +226,9 @@ def _synapse_projections(layer: LayerOp, synapse, post: FloatPopulation) -> list
         raise NircError("a weight node with several incoming edges has no SpiNNaker2 form",
                         node=name)
     neuron = layer.neuron()
-    if value.owner is neuron:
+    if synapse.parent_op() is not layer:  # outside the layer: its operand is a graph value
+        paths = _paths(value, [], name)
+    elif value.owner is neuron:
         paths = [(layer.layer_name, [])]
     elif isinstance(value, BlockArgument):
         paths = _paths(layer.inputs[value.index], [], name)

@@ -94,6 +94,8 @@ class Network:
             raise ValueError("population names must be unique")
         for p in self.populations:
             _check_population(p, p.name == self.input)
+        if len({p.name for p in self.projections}) != len(self.projections):
+            raise ValueError("projection names must be unique")
         if self.output not in names or self.input not in names:
             raise ValueError("the input and output populations must exist")
         for proj in self.projections:
