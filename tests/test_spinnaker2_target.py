@@ -401,3 +401,23 @@ def test_two_weight_nodes_in_a_row_name_both():
     with pytest.raises(NircError, match="two weight nodes in a row: 'a' .* feeds 'b'") as e:
         compile_s2(graph(nodes, edges))
     assert e.value.node == "a"
+
+
+def test_pipeline_options_and_scale_overflow():
+    """The target's options reach partition (152 PEs per chip) and the lowering; a fixed
+    weight-scale that pushes a weight beyond int8 is an error naming the population."""
+    from nirc.targets import make_target
+
+    target = make_target("spinnaker2{chips=2 conn-delay=1 neurons-per-pe=100}")
+    assert target.pipeline({})[-2:] == [
+        "partition{target=spinnaker2 cores=304 neurons-per-core=100 synapses-per-core=24576}",
+        "lower-to-spinnaker2{conn-delay=1 weight-scale=0.0 chips=2}"]
+    # the largest |w| is 3: 600
+    with pytest.raises(NircError, match="weight-scale 200 makes a weight of 'w0' 600, beyond "
+                                        "int8's \\+-127") as e:
+        compile_s2(recurrent_if_net(), "spinnaker2{weight-scale=200 fidelity-steps=0}")
+    assert (e.value.node, e.value.field) == ("a", "weight")
+    with pytest.raises(NircError, match="needs at least 161 cores for 2570 neurons at 16 per core"):
+        from nirc.examples import cnn
+
+        compile_s2(import_graph(cnn()), "spinnaker2{neurons-per-pe=16 fidelity-steps=0}")
