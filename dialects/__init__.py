@@ -35,5 +35,10 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return LOIHI2
 
+    def get_spinnaker2() -> Dialect:
+        from .spinnaker2 import SPINNAKER2
+
+        return SPINNAKER2
+
     return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn, "xylo": get_xylo,
-            "loihi2": get_loihi2}
+            "loihi2": get_loihi2, "spinnaker2": get_spinnaker2}

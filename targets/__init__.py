@@ -29,7 +29,13 @@ def get_all_targets() -> dict[str, Callable[[], type]]:
 
         return Loihi2Target
 
-    return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2}
+    def spinnaker2() -> type:
+        from .spinnaker2.target import Spinnaker2Target
+
+        return Spinnaker2Target
+
+    return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2,
+            "spinnaker2": spinnaker2}
 
 
 def make_target(spec: str):

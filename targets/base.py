@@ -133,6 +133,19 @@ def lowered_op(module: ModuleOp, op_class: type):
     return ops[0]
 
 
+def input_output(nodes: list, title: str):
+    """The one Input and one Output op among a graph's ``nodes`` (a chip network has one
+    of each), or the error naming how many ``title`` found."""
+    from nirc.dialects.nir import InputOp, OutputOp
+
+    inputs = [op for op in nodes if isinstance(op, InputOp)]
+    outputs = [op for op in nodes if isinstance(op, OutputOp)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NircError(f"{title} takes one Input and one Output node, found {len(inputs)} "
+                        f"and {len(outputs)}")
+    return inputs[0], outputs[0]
+
+
 def percent(error: float | None) -> str:
     """A relative error for reports ("inf" where a record left it out as infinite)."""
     return "inf" if error is None else f"{100 * error:.1f}%"

@@ -25,6 +25,7 @@ cuba       snn.cuba_li / snn.cuba_lif
 qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
 xylo       xylo.network: a whole Xylo chip (targets/xylo/engine.py runs it)
 loihi2     loihi2.network: a netx network (targets/loihi2/engine.py runs it)
+spinnaker2 spinnaker2.network: a py-spinnaker2 network (targets/spinnaker2/engine.py)
 =========  =====================================================================
 """
 
@@ -308,6 +309,12 @@ def _loihi2(op, node, get):
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
+def _spinnaker2(op, node, get):
+    node.kind = "spinnaker2"
+    node.params = {"network": op.network(), "latency": op.integer("latency"),
+                   "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
+
+
 _BUILDERS = {
     "nir.input": _input, "nir.output": _output,
     "nir.affine": _dense, "nir.linear": _dense,
@@ -320,4 +327,5 @@ _BUILDERS = {
     "qsnn.neuron": _qneuron,
     "xylo.network": _xylo,
     "loihi2.network": _loihi2,
+    "spinnaker2.network": _spinnaker2,
 }

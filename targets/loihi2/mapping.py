@@ -29,6 +29,7 @@ from nirc.dialects import snn
 from nirc.dialects.nir_graph import GraphOp, node_name_of
 from nirc.dialects.snn_layer import LayerOp
 
+from ..base import input_output
 from .chips import MAX_DELAY
 
 DENSE = (nir_ops.AffineOp, nir_ops.LinearOp)
@@ -66,11 +67,7 @@ class FloatLayer:
 def map_chain(graph: GraphOp) -> tuple[tuple[int, ...], list[FloatLayer]]:
     """(input shape, the chain of float layers) or a NircError naming the node."""
     nodes = list(graph.nodes())
-    inputs = [op for op in nodes if isinstance(op, nir_ops.InputOp)]
-    outputs = [op for op in nodes if isinstance(op, nir_ops.OutputOp)]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise NircError(f"Loihi 2 (netx) takes one Input and one Output, found {len(inputs)} "
-                        f"and {len(outputs)}")
+    source, sink = input_output(nodes, "Loihi 2 (netx)")
     for op in nodes:
         if not isinstance(op, nir_ops.InputOp | nir_ops.OutputOp | LayerOp | nir_ops.FlattenOp
                           | snn.DelayOp | nir_ops.SumPool2dOp):
@@ -78,7 +75,7 @@ def map_chain(graph: GraphOp) -> tuple[tuple[int, ...], list[FloatLayer]]:
                             "synapses + CUBA neurons, flatten between them)",
                             node=node_name_of(op))
     chain: list = []
-    op = _single_source(outputs[0])
+    op = _single_source(sink)
     while not isinstance(op, nir_ops.InputOp):
         chain.append(op)
         if isinstance(op, LayerOp):
@@ -122,7 +119,7 @@ def map_chain(graph: GraphOp) -> tuple[tuple[int, ...], list[FloatLayer]]:
                         "synapses)", node=node_name_of(chain[-1]))
     if not any(layer.kind != "flatten" for layer in layers):
         raise NircError("the network has no neuron layer")
-    return tuple(inputs[0].output_shape), layers
+    return tuple(source.output_shape), layers
 
 
 def _pool(op) -> dict:

@@ -37,6 +37,7 @@ from nirc.dialects import snn
 from nirc.dialects.nir_graph import GraphOp, node_name_of
 from nirc.dialects.snn_layer import LayerOp
 
+from ..base import input_output
 from .chips import XyloChip
 
 DENSE = (nir_ops.AffineOp, nir_ops.LinearOp)
@@ -99,8 +100,6 @@ class FloatNetwork:
 def map_network(graph: GraphOp, chip: XyloChip) -> FloatNetwork:
     """The float network in Xylo's shape, or a NircError naming the node and rule."""
     nodes = list(graph.nodes())
-    inputs = [op for op in nodes if isinstance(op, nir_ops.InputOp)]
-    outputs = [op for op in nodes if isinstance(op, nir_ops.OutputOp)]
     layers = [op for op in nodes if isinstance(op, LayerOp)]
     for op in nodes:
         if not isinstance(op, nir_ops.InputOp | nir_ops.OutputOp | LayerOp):
@@ -113,10 +112,7 @@ def map_network(graph: GraphOp, chip: XyloChip) -> FloatNetwork:
             if not isinstance(synapse, DENSE):
                 raise NircError(f"Xylo's synapses are dense matrices; '{synapse.name}' has no "
                                 "Xylo form", node=node_name_of(synapse))
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise NircError(f"Xylo takes one Input and one Output node, found {len(inputs)} and "
-                        f"{len(outputs)}")
-    source, sink = inputs[0], outputs[0]
+    source, sink = input_output(nodes, "Xylo")
     n_in = _size(source, "the input")
     if n_in > chip.inputs:
         raise NircError(f"the input has {n_in} channels; {chip.title} takes {chip.inputs}",
