@@ -179,6 +179,7 @@ def _population(layer: LayerOp) -> FloatPopulation:
         c["i_decay"] = flat("i_decay")
     spiking = isinstance(neuron, SPIKING)
     if spiking:
+        neuron.require_spike_rule("SpiNNaker2's lif models (one spike when v > threshold)")
         c["v_threshold"], c["v_reset"] = flat("v_threshold"), flat("v_reset")
     bad = ~(np.isfinite(c["gain"]) & (c["gain"] > 0))
     if np.any(bad):

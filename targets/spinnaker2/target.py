@@ -42,6 +42,10 @@ class Spinnaker2Target(Target):
     OPTIONS = OPTIONS
     USES_REFERENCE = True
     OWN_QUANTIZATION = True
+    CHIP_RULES = {"spikes": "single", "spike_test": "gt", "firing": "immediate", "v_min": "none",
+                  "loop_start": "zero"}
+    """py-spinnaker2's lif_no_delay / lif_curr_exp_no_delay as sim.py models them: one
+    spike when v > threshold, reset by subtraction or to v_reset (both: the model's)."""
 
     def resources(self) -> ResourceModel:
         return spinnaker2_resources(self.options["chips"], self.options["neurons-per-pe"],
@@ -58,7 +62,7 @@ class Spinnaker2Target(Target):
         limits = spec_options({"cores": model.total_cores,
                                "neurons-per-core": model.neurons_per_core,
                                "synapses-per-core": model.synapses_per_core})
-        return ["flatten-subgraphs", discretize_spec(sim), "fuse",
+        return ["flatten-subgraphs", discretize_spec(self.chip_sim(sim)), "fuse",
                 f"partition{{target=spinnaker2 {limits}}}", self._lowering()]
 
     def quantize_module(self, module: ModuleOp, per_channel: bool) -> bool:
@@ -112,7 +116,9 @@ class Spinnaker2Target(Target):
 
             section["fidelity"] = check(reference, module, tuple(op.input_shape),
                                         op.integer("latency"), op.readout.data == "spike",
-                                        self.options, inputs)
+                                        self.options, inputs,
+                                        [{"layer": r["population"], **r} for r in rows],
+                                        "SpiNNaker2")
         return {"spinnaker2": section, "partition": plan}
 
     def report_lines(self, report: dict[str, Any]) -> list[str]:
