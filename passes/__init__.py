@@ -56,6 +56,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerToLoihi2
 
+    def lower_to_speck() -> type[ModulePass]:
+        from .lower_to_speck import LowerToSpeck
+
+        return LowerToSpeck
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -76,6 +81,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "partition": partition,
         "lower-to-xylo": lower_to_xylo,
         "lower-to-loihi2": lower_to_loihi2,
+        "lower-to-speck": lower_to_speck,
         "canonicalize": canonicalize,
         "dce": dce,
     }

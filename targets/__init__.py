@@ -29,7 +29,13 @@ def get_all_targets() -> dict[str, Callable[[], type]]:
 
         return Loihi2Target
 
-    return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2}
+    def speck() -> type:
+        from .speck.target import SpeckTarget
+
+        return SpeckTarget
+
+    return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2,
+            "speck": speck}
 
 
 def make_target(spec: str):

@@ -25,6 +25,7 @@ cuba       snn.cuba_li / snn.cuba_lif
 qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
 xylo       xylo.network: a whole Xylo chip (targets/xylo/engine.py runs it)
 loihi2     loihi2.network: a netx network (targets/loihi2/engine.py runs it)
+speck      speck.network: Speck's cores (targets/speck/engine.py runs it)
 =========  =====================================================================
 """
 
@@ -274,6 +275,11 @@ def _loihi2(op, node, get):
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
+def _speck(op, node, get):
+    node.kind = "speck"
+    node.params = {"network": op.network()}
+
+
 _BUILDERS = {
     "nir.input": _input, "nir.output": _output,
     "nir.affine": _dense, "nir.linear": _dense,
@@ -286,4 +292,5 @@ _BUILDERS = {
     "qsnn.neuron": _qneuron,
     "xylo.network": _xylo,
     "loihi2.network": _loihi2,
+    "speck.network": _speck,
 }

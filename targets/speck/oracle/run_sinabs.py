@@ -1,0 +1,158 @@
+"""Run NIR graphs through sinabs 3.1.3's DynapcnnNetwork (the Speck oracle), file in,
+file out.  Runs ONLY inside the oracle venv (build_env.sh); nirc never imports it.
+
+    python run_sinabs.py --jobs JOBS.json
+
+JOBS.json is a list of {"nir": graph.nir, "input": x.npy (T, B, C, H, W) event counts,
+"out": result.npz}, optional "repeat": N (time the forward N times).  For each job, as
+the NIR paper's Speck script does (neuromorphs/NIR paper/02_cnn/speck_accuracy.py):
+
+1. ``sinabs.from_nir(graph, batch_size=B)``, its modules in the graph's topological
+   order as an ``nn.Sequential`` (Identity dropped);
+2. every IAF's ``spike_threshold`` and ``min_v_mem`` collapsed to one element (Speck holds
+   one per layer);
+3. ``DynapcnnNetwork(seq, input_shape=(C, H, W), discretize=True)``; states reset (the
+   graph tracer's dummy forward leaves random states behind);
+4. ``net(x)`` with x of shape (B*T, C, H, W), sample-major (``IAFSqueeze`` unsqueezes
+   batch and time in that order).
+
+The npz holds ``output`` (T, B, *out), per DYNAP-CNN layer k ``s<k>`` (its IAF's spike
+counts, (T, B, f, h, w)), ``weight<k>``, ``bias<k>``, ``threshold_high<k>``,
+``threshold_low<k>`` (the discretized parameters), ``seconds`` (the forward's wall time,
+best of "repeat").  A failing job writes ``<out>.err`` with the traceback and the rest go
+on.
+
+sinabs imports samna (SynSense's closed device library, not installable here) at module
+top; ``install_samna_stub`` first makes every ``samna.*`` / ``samnagui.*`` import an empty
+package whose attributes are more empty packages, which is all sinabs needs off-chip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.abc
+import importlib.machinery
+import json
+import sys
+import time
+import traceback
+import types
+
+STUBBED = ("samna", "samnagui")
+
+
+class _EmptyPackages(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A meta-path finder: any module under ``STUBBED`` is an empty package."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in STUBBED:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__path__ = []
+
+        def __getattr__(attr, _name=spec.name):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return importlib.import_module(f"{_name}.{attr}")
+
+        module.__getattr__ = __getattr__
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+def install_samna_stub() -> None:
+    if not any(isinstance(f, _EmptyPackages) for f in sys.meta_path):
+        sys.meta_path.insert(0, _EmptyPackages())
+
+
+def run_job(job: dict) -> None:
+    import networkx as nx
+    import nir
+    import numpy as np
+    import sinabs
+    import torch
+    from sinabs import layers as sl
+    from sinabs.backend.dynapcnn import DynapcnnNetwork
+
+    graph = nir.read(job["nir"])
+    x = np.load(job["input"])
+    steps, batch = x.shape[:2]
+    model = sinabs.from_nir(graph, batch_size=batch)
+    order = list(nx.topological_sort(nx.DiGraph(graph.edges)))
+    children = dict(model.named_children())
+    seq = torch.nn.Sequential(*[children[n] for n in order if n in children
+                                and not isinstance(children[n], torch.nn.Identity)])
+    for module in seq:
+        if isinstance(module, sl.IAF):
+            module.spike_threshold = torch.nn.Parameter(
+                torch.tensor([float(module.spike_threshold.flatten()[0])]))
+            module.min_v_mem = torch.nn.Parameter(
+                torch.tensor([float(module.min_v_mem.flatten()[0])]))
+    net = DynapcnnNetwork(seq, input_shape=tuple(int(d) for d in x.shape[2:]), discretize=True)
+    layers = net.dynapcnn_layers
+    keys = sorted(layers)
+    recorded = {}
+    for k in keys:
+        layers[k].spk.register_forward_hook(
+            lambda mod, inp, out, k=k: recorded.__setitem__(k, out.detach().clone()))
+    inp = torch.tensor(np.ascontiguousarray(np.swapaxes(x, 0, 1)).reshape(batch * steps, *x.shape[2:]),
+                       dtype=torch.float32)
+    best = float("inf")
+    with torch.no_grad():
+        for _ in range(int(job.get("repeat", 1))):
+            sinabs.reset_states(net)
+            start = time.perf_counter()
+            y = net(inp)
+            best = min(best, time.perf_counter() - start)
+    if isinstance(y, (tuple, list)):
+        y = y[0]
+    results = {"output": _tb(y, batch, steps), "seconds": np.float64(best)}
+    for k in keys:
+        layer = layers[k]
+        results[f"s{k}"] = _tb(recorded[k], batch, steps)
+        results[f"weight{k}"] = layer.conv.weight.detach().numpy().astype(np.int64)
+        bias = layer.conv.bias
+        results[f"bias{k}"] = (np.zeros(layer.conv.out_channels, np.int64) if bias is None
+                               else bias.detach().numpy().astype(np.int64))
+        results[f"threshold_high{k}"] = np.int64(float(layer.spk.spike_threshold))
+        results[f"threshold_low{k}"] = np.int64(float(layer.spk.min_v_mem))
+    np.savez(job["out"], **results)
+
+
+def _tb(t, batch, steps):
+    import numpy as np
+
+    a = t.detach().numpy().astype(np.int64)
+    return np.ascontiguousarray(np.swapaxes(a.reshape(batch, steps, *a.shape[1:]), 0, 1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", required=True)
+    args = parser.parse_args()
+    install_samna_stub()
+    import torch
+
+    torch.set_num_threads(int(__import__("os").environ.get("NIRC_SINABS_THREADS", "1")))
+    with open(args.jobs) as f:
+        jobs = json.load(f)
+    failed = 0
+    for job in jobs:
+        try:
+            run_job(job)
+        except Exception:  # noqa: BLE001 - reported per job, the others go on
+            failed += 1
+            with open(job["out"] + ".err", "w") as f:
+                f.write(traceback.format_exc())
+    print(f"run_sinabs: {len(jobs) - failed} ok, {failed} failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
