@@ -181,7 +181,9 @@ def branching() -> nir.NIRGraph:
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
 
 
-def test_a_branching_network_equals_the_per_event_reference():
+def test_a_branching_network_equals_the_per_event_reference(monkeypatch):
+    from nirc.targets.speck import sim
+
     result, module = compile_speck(branching())
     net = network_op(module).network()
     names = [layer.name for layer in net.layers]
@@ -194,6 +196,8 @@ def test_a_branching_network_equals_the_per_event_reference():
     want = speck_graphs.reference(net, raster)
     assert got.sum() > 20 and (got > 1).any()  # active, with multi-spikes
     np.testing.assert_array_equal(got, want)
+    monkeypatch.setattr(sim, "CHUNK", 3 * 2 * 4 * 8 * 8)  # time in chunks of 3 bins
+    np.testing.assert_array_equal(simulate(net, raster)["output"], want)
 
 
 def test_three_destinations_are_refused_naming_the_layer():
