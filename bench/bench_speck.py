@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,18 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_compile import wall  # noqa: E402  (a warm-up run, then N timed subprocesses)
+
 REPO = Path(__file__).resolve().parents[1]
 CNN = REPO.parent / "shared" / "conformance" / "nir-paper" / "cnn_sinabs.nir"
-
-
-def wall(cmd: list[str], repeat: int) -> list[float]:
-    subprocess.run(cmd, check=True, capture_output=True)  # warm-up (numba, disk caches)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def compile_time(repeat: int) -> None:

@@ -20,9 +20,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 from xdsl.passes import ModulePass
 
-from nirc.diagnostics import NircError
-
-from .records import record_row, replace_graph_body
+from .records import lowering_start, record_row, replace_graph_body
 
 
 @dataclass(frozen=True)
@@ -39,20 +37,12 @@ def lower_to_speck(module: ModuleOp, chip_name: str = "speck2f") -> None:
     from nirc.dialects.arrays import to_dense
     from nirc.dialects.nir_base import signal_type
     from nirc.dialects.speck import NetworkOp
-    from nirc.exporter import root_graph
-    from nirc.passes.discretize import recorded_options
     from nirc.targets.speck.arith import quantize_network
     from nirc.targets.speck.chips import CHIPS
     from nirc.targets.speck.mapping import assign_cores, map_network, memory_of
     from nirc.targets.speck.network import network_attr
 
-    chip = CHIPS.get(chip_name)
-    if chip is None:
-        raise NircError(f"unknown Speck chip '{chip_name}' (chips: {', '.join(CHIPS)})")
-    options = recorded_options(module)
-    if options is None:
-        raise NircError("the network is not discretized: run 'discretize{reset=subtract}' first")
-    graph = root_graph(module)
+    chip, options, graph = lowering_start(module, CHIPS, chip_name, "Speck")
     net = map_network(graph, chip)
     cores = assign_cores(net, chip)
     net, rows = quantize_network(net, chip)

@@ -73,6 +73,14 @@ class Target:
     def option(self, name: str) -> Any:
         return self.options[name]
 
+    def choice(self, name: str, choices: dict[str, Any]) -> Any:
+        """``choices[value of option name]``, or an error listing the choices."""
+        value = self.options[name]
+        if value not in choices:
+            raise NircError(f"target '{self.name}' option '{name}' must be one of "
+                            f"{', '.join(choices)}, got {value!r}")
+        return choices[value]
+
     def spec(self) -> str:
         """The target with every option, as ``--target`` would take it."""
         shown = spec_options(self.options)

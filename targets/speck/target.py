@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from nirc.diagnostics import NircError
-
 from ..base import Option, Target, discretize_spec, lowered_op
 from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
@@ -39,10 +37,7 @@ class SpeckTarget(Target):
 
     def __init__(self, **options: Any):
         super().__init__(**options)
-        if self.options["chip"] not in CHIPS:
-            raise NircError(f"target 'speck' option 'chip' must be one of {', '.join(CHIPS)}, "
-                            f"got {self.options['chip']!r}")
-        self.chip = CHIPS[self.options["chip"]]
+        self.chip = self.choice("chip", CHIPS)
 
     def resources(self) -> ResourceModel:
         return speck_resources(self.chip)

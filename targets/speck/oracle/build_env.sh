@@ -13,8 +13,7 @@
 # Exits non-zero with a message on the first failure.
 set -euo pipefail
 
-die() { echo "build_env.sh: ERROR: $*" >&2; exit 1; }
-say() { echo "build_env.sh: $*"; }
+. "$(cd "$(dirname "$0")" && pwd)/../../oracle_env.sh"
 
 [ $# -eq 1 ] || die "usage: bash build_env.sh VENV_DIR"
 VENV=$1
@@ -29,36 +28,7 @@ DEPS=(pbr==7.1.3 nir==1.0.8 nirtorch==2.6 h5py==3.16.0
       packaging==26.4 pillow==13.0.0 pyparsing==3.3.3 python-dateutil==4.0.0 tzdata==2026.6)
 
 # 1. venv -------------------------------------------------------------------------------
-if [ -x "$VENV/bin/python" ]; then
-  say "venv exists: $VENV"
-else
-  command -v "$PY" >/dev/null || die "$PY not found (set PYTHON=/path/to/python3.11)"
-  say "creating venv $VENV with $PY"
-  "$PY" -m venv "$VENV" || die "venv creation failed"
-fi
-VPY=$VENV/bin/python
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-
-# "name==ver ..." -> exit 0 iff every distribution is installed at exactly that version
-# (a local version label such as torch's "+cpu" is ignored).
-have() {
-  "$VPY" - "$@" <<'PYEOF'
-import sys
-from importlib.metadata import version, PackageNotFoundError
-missing = []
-for spec in sys.argv[1:]:
-    name, want = spec.split("==")
-    try:
-        got = version(name).split("+")[0]
-    except PackageNotFoundError:
-        got = None
-    if got != want:
-        missing.append(f"{spec} (have {got})")
-if missing:
-    print("  missing: " + ", ".join(missing))
-    sys.exit(1)
-PYEOF
-}
+make_venv "$VENV" "$PY"
 
 install() {  # install() LABEL PIP-ARGS... -- SPECS...
   local label=$1; shift

@@ -19,23 +19,16 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RUN_SINABS = HERE / "run_sinabs.py"
-REPO_ROOT = HERE.parents[2]          # targets/speck/oracle -> the repository root
 ENV_VAR = "NIRC_SINABS_PYTHON"
-DEFAULT_PYTHONS = (REPO_ROOT.parent / "sinabs-venv" / "bin" / "python",
-                   Path("/tmp/sinabs-venv/bin/python"))
 
 
 def sinabs_python() -> str | None:
     """The oracle venv's python: ``$NIRC_SINABS_PYTHON`` if set (an empty value disables
     the oracle), else ../sinabs-venv/bin/python next to the repository root (where .ci/run
     builds it), else /tmp/sinabs-venv/bin/python; None if there is none."""
-    if ENV_VAR in os.environ:
-        value = os.environ[ENV_VAR]
-        return value if value and os.access(value, os.X_OK) else None
-    for path in DEFAULT_PYTHONS:
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    return None
+    from ...oracles import oracle_python
+
+    return oracle_python(ENV_VAR, "sinabs-venv")
 
 
 def run_sinabs_many(jobs: list[tuple], timeout: float | None = None, python: str | None = None,
