@@ -17,6 +17,11 @@
    work on a shared machine) for both; the outputs are checked to be equal.  Goal: nirc
    >= 10x sinabs.
 
+3. Fidelity: sinabs' float network (``discretize=False``) vs nirc's Speck simulation on
+   the compile report's generated input (300 bins, 16 samples, rate 0.1, seed 0), with
+   the report's agreement measure: what 8-bit discretization alone costs, under sinabs'
+   own semantics (multi-spike IAF).
+
 Prints one line per measurement and the ratios; always exits 0.
 """
 
@@ -104,6 +109,33 @@ def simulator(repeat: int, steps: int, batch: int, threads: list[int]) -> None:
               f"{cpu_t.min() / best_cpu:.1f}x (goal >= 10x: {'met' if ratio >= 10 else 'MISSED'})")
 
 
+def fidelity(steps: int, batch: int, seed: int = 0, rate: float = 0.1) -> None:
+    """cnn_sinabs: sinabs' float network (``discretize=False``: the same layers, multi-spike
+    IAF, thresholds and min_v_mem unscaled) vs nirc's Speck simulation, with the compile
+    report's agreement measure (targets/fidelity.py) on its generated input."""
+    from nirc.compile import compile_module
+    from nirc.loading import load_module
+    from nirc.targets.fidelity import compare
+    from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python
+    from nirc.targets.speck.sim import simulate
+    from nirc.targets.speck.target import network_op
+
+    if sinabs_python() is None:
+        return
+    module = load_module(str(CNN))
+    compile_module(module, "cnn_sinabs.nir", "speck{fidelity-steps=0}", {})
+    x = (np.random.default_rng(seed).random((steps, batch, 2, 34, 34)) < rate).astype(np.int64)
+    ours = simulate(network_op(module).network(), x)["output"].reshape(steps, batch, -1)
+    theirs = SinabsRun([(str(CNN), x, 1, False)]).results(timeout=1800)[0]
+    if isinstance(theirs, str):
+        print(f"sinabs     float network failed:\n{theirs}")
+        return
+    f = compare(theirs["output"].reshape(steps, batch, -1), ours, 0, True)
+    print(f"fidelity   sinabs float network (discretize=False) vs nirc Speck, {batch} samples x "
+          f"{steps} steps (rate {rate}, seed {seed}): agreement {f['mean']:.3f}, same decision "
+          f"{f['same_decision']:.0%}; output spikes float {f['spikes_float']}, Speck {f['spikes_chip']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -116,6 +148,7 @@ def main() -> int:
         return 0
     compile_time(args.repeat)
     simulator(args.repeat, args.steps, args.batch, args.threads)
+    fidelity(300, 16)
     return 0
 
 

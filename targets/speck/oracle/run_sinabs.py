@@ -4,7 +4,8 @@ file out.  Runs ONLY inside the oracle venv (build_env.sh); nirc never imports i
     python run_sinabs.py --jobs JOBS.json
 
 JOBS.json is a list of {"nir": graph.nir, "input": x.npy (T, B, C, H, W) event counts,
-"out": result.npz}, optional "repeat": N (time the forward N times).  For each job, as
+"out": result.npz}, optional "repeat": N (time the forward N times) and "discretize":
+false (sinabs' float network, the same layers before discretization).  For each job, as
 the NIR paper's Speck script does (neuromorphs/NIR paper/02_cnn/speck_accuracy.py):
 
 1. ``sinabs.from_nir(graph, batch_size=B)``, its modules in the graph's topological
@@ -95,7 +96,8 @@ def run_job(job: dict) -> None:
                 torch.tensor([float(module.spike_threshold.flatten()[0])]))
             module.min_v_mem = torch.nn.Parameter(
                 torch.tensor([float(module.min_v_mem.flatten()[0])]))
-    net = DynapcnnNetwork(seq, input_shape=tuple(int(d) for d in x.shape[2:]), discretize=True)
+    net = DynapcnnNetwork(seq, input_shape=tuple(int(d) for d in x.shape[2:]),
+                          discretize=bool(job.get("discretize", True)))
     layers = net.dynapcnn_layers
     keys = sorted(layers)
     recorded = {}
@@ -119,12 +121,13 @@ def run_job(job: dict) -> None:
     for k in keys:
         layer = layers[k]
         results[f"s{k}"] = _tb(recorded[k], batch, steps)
-        results[f"weight{k}"] = layer.conv.weight.detach().numpy().astype(np.int64)
+        kind = np.int64 if job.get("discretize", True) else np.float64
+        results[f"weight{k}"] = layer.conv.weight.detach().numpy().astype(kind)
         bias = layer.conv.bias
-        results[f"bias{k}"] = (np.zeros(layer.conv.out_channels, np.int64) if bias is None
-                               else bias.detach().numpy().astype(np.int64))
-        results[f"threshold_high{k}"] = np.int64(float(layer.spk.spike_threshold))
-        results[f"threshold_low{k}"] = np.int64(float(layer.spk.min_v_mem))
+        results[f"bias{k}"] = (np.zeros(layer.conv.out_channels, kind) if bias is None
+                               else bias.detach().numpy().astype(kind))
+        results[f"threshold_high{k}"] = kind(float(layer.spk.spike_threshold))
+        results[f"threshold_low{k}"] = kind(float(layer.spk.min_v_mem))
     np.savez(job["out"], **results)
 
 
