@@ -95,7 +95,7 @@ def simulator(repeat: int, steps: int, batch: int, threads: list[int]) -> None:
         print("sinabs     skipped: no oracle venv (bash targets/speck/oracle/build_env.sh ../sinabs-venv)")
         return
     for k in threads:
-        theirs = SinabsRun([(str(CNN), x, repeat)], threads=k).results(timeout=1800)[0]
+        theirs = SinabsRun([(str(CNN), x, {"repeat": repeat})], threads=k).results(timeout=1800)[0]
         if isinstance(theirs, str):
             print(f"sinabs     failed:\n{theirs}")
             return
@@ -126,7 +126,7 @@ def fidelity(steps: int, batch: int, seed: int = 0, rate: float = 0.1) -> None:
     compile_module(module, "cnn_sinabs.nir", "speck{fidelity-steps=0}", {})
     x = (np.random.default_rng(seed).random((steps, batch, 2, 34, 34)) < rate).astype(np.int64)
     ours = simulate(network_op(module).network(), x)["output"].reshape(steps, batch, -1)
-    theirs = SinabsRun([(str(CNN), x, 1, False)]).results(timeout=1800)[0]
+    theirs = SinabsRun([(str(CNN), x, {"discretize": False})]).results(timeout=1800)[0]
     if isinstance(theirs, str):
         print(f"sinabs     float network failed:\n{theirs}")
         return

@@ -141,3 +141,19 @@ def _deliver(acc, layer, c, y, x, count, shape, pool):
 def _pool(s, p):
     f, h, w = s.shape
     return s[:, :h // p * p, :w // p * p].reshape(f, h // p, p, w // p, p).sum(axis=(2, 4))
+
+
+def merge_without_pooling(seed: int = 5) -> nir.NIRGraph:
+    """input -> a; a -> b and a -> c (two destinations); b, c -> d (a merge) -> Output:
+    the branching kind sinabs 3.1.3's graph extractor handles (no pooling on a branch)."""
+    rng = np.random.default_rng(seed)
+    a, _ = conv_node(rng, 2, 4, 3, 1, 1, 8, scale=3.0)
+    b, _ = conv_node(rng, 4, 3, 3, 1, 1, 8, scale=3.0)
+    c, _ = conv_node(rng, 4, 3, 1, 1, 0, 8, scale=3.0)
+    d, sd = conv_node(rng, 3, 5, 3, 2, 1, 8, scale=3.0)
+    nodes = {"input": nir.Input(np.array([2, 8, 8])), "a": a, "na": if_node((4, 8, 8), 0.7),
+             "b": b, "nb": if_node((3, 8, 8), 1.1), "c": c, "nc": if_node((3, 8, 8), 0.9),
+             "d": d, "nd": if_node((5, sd, sd), 1.3), "output": nir.Output(np.array([5, sd, sd]))}
+    edges = [("input", "a"), ("a", "na"), ("na", "b"), ("b", "nb"), ("na", "c"), ("c", "nc"),
+             ("nb", "d"), ("nc", "d"), ("d", "nd"), ("nd", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)

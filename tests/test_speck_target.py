@@ -1,9 +1,10 @@
 """The Speck target: cnn_sinabs on 5 cores, the errors of the chip's rules, the emitted
-JSON, a branching network against an independent per-event reference, and, where the
-sinabs oracle venv is built (targets/speck/oracle/build_env.sh), nirc's integers and
-spikes against sinabs 3.1.3's ``DynapcnnNetwork(..., discretize=True)``: cnn_sinabs
-layer by layer (3 seeds, T = 100) and 100 generated Speck-legal networks, all in one
-oracle subprocess."""
+JSON, a branching network with pooling on its branches against an independent per-event
+reference, and, where the sinabs oracle venv is built (targets/speck/oracle/build_env.sh),
+nirc's integers and spikes against sinabs 3.1.3's ``DynapcnnNetwork(...,
+discretize=True)``: cnn_sinabs layer by layer (3 seeds, T = 100), a branching network
+without pooling (3 seeds) and 100 generated Speck-legal networks, all in one oracle
+subprocess."""
 
 from __future__ import annotations
 
@@ -160,9 +161,9 @@ def test_a_layer_too_big_for_any_core_names_the_memory_and_both_numbers():
 
 
 def branching() -> nir.NIRGraph:
-    """input -> A; A -> B (no pooling) and A -> pool 2 -> C; B -> pool 2 -> D, C -> D
-    (merge: D sums both); D and C -> Output? no: D -> Output.  4 cores, A uses both
-    destinations, D has two sources."""
+    """input -> A; A -> B and A -> pool 2 -> C; B -> pool 2 -> D and C -> D (a merge:
+    D sums both) -> Output.  4 cores, A uses both destinations, D has two sources;
+    pooling on a branch, where sinabs 3.1.3's graph extractor fails."""
     rng = np.random.default_rng(5)
     a, sa = speck_graphs.conv_node(rng, 2, 4, 3, 1, 1, 8, scale=3.0)
     b, sb = speck_graphs.conv_node(rng, 4, 3, 3, 1, 1, 8, scale=3.0)
@@ -230,7 +231,8 @@ SEEDS = (0, 1, 2)
 def oracle():
     """Every sinabs job of this module in one subprocess (started first, so that nirc's
     side is computed meanwhile): cnn_sinabs on 3 seeds (T = 100, 2 samples, 5% input
-    events) and GENERATED random chains (T = 100, 1 sample)."""
+    events), a branching network on 3 seeds (sinabs' graph extractor) and GENERATED random
+    chains (T = 100, 1 sample)."""
     if sinabs_python() is None:
         pytest.skip("the sinabs oracle venv is not built: bash targets/speck/oracle/build_env.sh ../sinabs-venv")
     jobs, cases = [], []
@@ -239,6 +241,12 @@ def oracle():
             x = (np.random.default_rng(seed).random((100, 2, 2, 34, 34)) < 0.05).astype(np.int64)
             jobs.append((str(CNN), x))
             cases.append(("cnn", seed, x))
+    for seed in SEEDS:
+        graph = speck_graphs.merge_without_pooling(seed)
+        rng = np.random.default_rng(2000 + seed)
+        x = (rng.random((100, 2, 2, 8, 8)) < 0.3) * rng.integers(1, 3, (100, 2, 2, 8, 8))
+        jobs.append((graph, x, {"sequential": False}))
+        cases.append(("merge", graph, x))
     for seed in range(GENERATED):
         graph, shape = speck_graphs.random_chain(seed)
         rng = np.random.default_rng(1000 + seed)
@@ -296,3 +304,21 @@ def test_generated_networks_equal_sinabs_spike_for_spike(oracle):
     assert not failures
     # the generator covers what it claims
     assert multi > 20 and heads > 20 and pooled_out > 3
+
+
+@needs_oracle
+def test_a_branching_network_equals_sinabs_graph_extractor(oracle):
+    """Branches and a merge without pooling, which sinabs 3.1.3 traces (through its
+    Merge layer): the output and every sinabs layer's spikes equal nirc's (each sinabs
+    layer matched to the nirc layer with the same spikes)."""
+    merges = [item for item in oracle if item[0][0] == "merge"]
+    assert len(merges) == len(SEEDS)
+    for (_, graph, x), (net, ours), theirs in merges:
+        assert not isinstance(theirs, str), theirs
+        assert net.layers[0].destinations == [(1, 1), (2, 1)] and sorted(net.sources(3)) == [(1, 1), (2, 1)]
+        np.testing.assert_array_equal(ours["output"], theirs["output"].reshape(ours["output"].shape))
+        layers = sorted(k[1:] for k in theirs if k.startswith("s") and k[1:].isdigit())
+        assert len(layers) == 4
+        for k in layers:  # sinabs numbers layers topologically; b and c may swap
+            assert any(np.array_equal(theirs[f"s{k}"], ours[f"s{j}"]) for j in range(4)), k
+        assert ours["output"].sum() > 50 and (ours["s0"] > 1).any()

@@ -17,7 +17,8 @@ may hold only Input, Output, layers, SumPool2d and Flatten, and:
   their events into one convolution, each source with its own pooling; a layer feeding
   several layers uses one destination slot per edge (at most ``chip.destinations``; the
   Output is read by the monitor and takes no slot).  sinabs 3.1.3 builds such graphs
-  from traced torch modules; nirc builds them from the NIR graph;
+  from traced torch modules with its ``Merge`` layer, but not with pooling on a branch
+  (its ``set_pooling_layer_destination`` fails); nirc builds them from the NIR graph;
 - the layers form a DAG: an edge back to an earlier layer (a cycle) is an error;
 - neurons: IF only.  Speck neurons do not leak (no time constant; a bias is a constant
   input); a LIF/CubaLIF with a leak is an error.  One threshold per layer: uniform NIR

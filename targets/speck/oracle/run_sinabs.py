@@ -5,7 +5,12 @@ file out.  Runs ONLY inside the oracle venv (build_env.sh); nirc never imports i
 
 JOBS.json is a list of {"nir": graph.nir, "input": x.npy (T, B, C, H, W) event counts,
 "out": result.npz}, optional "repeat": N (time the forward N times) and "discretize":
-false (sinabs' float network, the same layers before discretization).  For each job, as
+false (sinabs' float network, the same layers before discretization) and "sequential":
+false (a branching graph: step 1 calls from_nir's modules in topological order with
+``sinabs.layers.Merge`` where two sources meet, which sinabs 3.1.3's graph extractor
+traces; it fails on pooling along a branch, IndexError in
+``sinabs_edges_handler.set_pooling_layer_destination``, and on from_nir's own module it
+loses the merged edge).  For each job, as
 the NIR paper's Speck script does (neuromorphs/NIR paper/02_cnn/speck_accuracy.py):
 
 1. ``sinabs.from_nir(graph, batch_size=B)``, its modules in the graph's topological
@@ -86,11 +91,14 @@ def run_job(job: dict) -> None:
     x = np.load(job["input"])
     steps, batch = x.shape[:2]
     model = sinabs.from_nir(graph, batch_size=batch)
-    order = list(nx.topological_sort(nx.DiGraph(graph.edges)))
-    children = dict(model.named_children())
-    seq = torch.nn.Sequential(*[children[n] for n in order if n in children
-                                and not isinstance(children[n], torch.nn.Identity)])
-    for module in seq:
+    if job.get("sequential", True):
+        order = list(nx.topological_sort(nx.DiGraph(graph.edges)))
+        children = dict(model.named_children())
+        seq = torch.nn.Sequential(*[children[n] for n in order if n in children
+                                    and not isinstance(children[n], torch.nn.Identity)])
+    else:  # a branching graph: a module sinabs' graph extractor can trace (below)
+        seq = _GraphModule(graph, dict(model.named_children()))
+    for module in seq.modules():
         if isinstance(module, sl.IAF):
             module.spike_threshold = torch.nn.Parameter(
                 torch.tensor([float(module.spike_threshold.flatten()[0])]))
@@ -114,6 +122,10 @@ def run_job(job: dict) -> None:
             y = net(inp)
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
+    if isinstance(y, dict):  # a traced graph returns {exit layer: output}
+        if len(y) != 1:
+            raise ValueError(f"{len(y)} exit layers; the oracle compares one output")
+        y = next(iter(y.values()))
     if isinstance(y, (tuple, list)):
         y = y[0]
     results = {"output": _tb(y, batch, steps), "seconds": np.float64(min(times)),
@@ -129,6 +141,50 @@ def run_job(job: dict) -> None:
         results[f"threshold_high{k}"] = kind(float(layer.spk.spike_threshold))
         results[f"threshold_low{k}"] = kind(float(layer.spk.min_v_mem))
     np.savez(job["out"], **results)
+
+
+def _graph_module_class():
+    import networkx as nx
+    import torch
+    from sinabs import layers as sl
+
+    class GraphModule(torch.nn.Module):
+        """from_nir's modules called in the graph's topological order; a node with several
+        sources gets them through ``sinabs.layers.Merge`` (sinabs' merge, which its graph
+        extractor recognises; the traced GraphExecutor of from_nir sums them out of its
+        sight and loses the edge)."""
+
+        def __init__(self, graph, children):
+            super().__init__()
+            g = nx.DiGraph(graph.edges)
+            self.order = [n for n in nx.topological_sort(g)]
+            self.sources = {n: sorted(g.predecessors(n)) for n in self.order}
+            self.nodes = torch.nn.ModuleDict({n.replace(".", "_"): children[n] for n in self.order
+                                              if n in children})
+            self.merges = torch.nn.ModuleDict({n.replace(".", "_"): sl.Merge() for n in self.order
+                                               if len(self.sources[n]) == 2})
+            if any(len(v) > 2 for v in self.sources.values()):
+                raise ValueError("sinabs' Merge takes two sources")
+
+        def forward(self, x):
+            out = {}
+            for n in self.order:
+                src = self.sources[n]
+                key = n.replace(".", "_")
+                if not src:
+                    y = x
+                elif len(src) == 2:
+                    y = self.merges[key](out[src[0]], out[src[1]])
+                else:
+                    y = out[src[0]]
+                out[n] = self.nodes[key](y) if key in self.nodes else y
+            return out[self.order[-1]]
+
+    return GraphModule
+
+
+def _GraphModule(graph, children):
+    return _graph_module_class()(graph, children)
 
 
 def _tb(t, batch, steps):

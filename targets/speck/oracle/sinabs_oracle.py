@@ -33,8 +33,8 @@ def sinabs_python() -> str | None:
 
 def run_sinabs_many(jobs: list[tuple], timeout: float | None = None, python: str | None = None,
                     threads: int = 1) -> list[dict[str, np.ndarray] | str]:
-    """sinabs' result for every job ``(graph, raster)``, ``(graph, raster, repeat)`` or
-    ``(graph, raster, repeat, discretize)`` (False: sinabs' float network):
+    """sinabs' result for every job ``(graph, raster)``, ``(graph, raster, options)`` with
+    options of run_sinabs.py's jobs (``repeat``, ``discretize``, ``sequential``):
     ``graph`` a nir.NIRGraph or a path to a .nir file, ``raster`` (T, B, C, H, W) event
     counts.  One subprocess runs them all; a job sinabs fails on gives its traceback (a
     str) instead of a dict.  Raises RuntimeError if the oracle is missing or the
@@ -65,9 +65,7 @@ class SinabsRun:
             np.save(tmp / f"x{j}.npy", np.asarray(raster, np.float32))
             spec = {"nir": str(graph), "input": str(tmp / f"x{j}.npy"), "out": str(tmp / f"o{j}.npz")}
             if len(job) > 2:
-                spec["repeat"] = int(job[2])
-            if len(job) > 3:
-                spec["discretize"] = bool(job[3])
+                spec.update(job[2])
             self.specs.append(spec)
         (tmp / "jobs.json").write_text(json.dumps(self.specs))
         env = {**os.environ, "NIRC_SINABS_THREADS": str(threads)}
