@@ -79,14 +79,16 @@ class SpeckTarget(Target):
         x = report["speck"]
         lines = [f"chip       {x['chip']}: {x['cores_used']} of {x['cores']} cores",
                  f"{'layer':>10} {'core':>4} {'kernel mem':>13} {'neuron mem':>13} "
-                 f"{'scale':>9} {'set by':>10} {'thr high':>8} {'thr low':>8} {'SQNR dB':>8}"]
+                 f"{'scale':>9} {'set by':>10} {'thr high':>8} {'thr low':>8} {'SQNR dB':>8} "
+                 f"{'w at limit':>10}"]
         for row in x["layers"]:
             c = row["core"]
             kernel = f"{row['kernel_memory']}/{self.chip.kernel_memory[c]}"
             neuron = f"{row['neuron_memory']}/{self.chip.neuron_memory[c]}"
             lines.append(f"{row['layer']:>10} {c:>4} {kernel:>13} {neuron:>13} "
                          f"{row['scale']:>9.3f} {row['scale_set_by']:>10} "
-                         f"{row['threshold_high']:>8} {row['threshold_low']:>8} {row['sqnr_db']:>8.1f}")
+                         f"{row['threshold_high']:>8} {row['threshold_low']:>8} {row['sqnr_db']:>8.1f} "
+                         f"{row['weights_at_limit']:>10}")
         lines += summary_lines(x.get("fidelity"), "Speck")
         return lines
 
