@@ -258,9 +258,11 @@ def oracle():
         ours = []
         for kind, graph, x in cases:
             module = cnn_module() if kind == "cnn" else import_graph(graph)
-            compile_speck(module)
+            result, _ = compile_speck(module)
             net = network_op(module).network()
-            ours.append((net, simulate(net, x, record=True)))
+            recorded = simulate(net, x, record=True)
+            recorded["json"] = json.loads(result.files["net.speck.json"])
+            ours.append((net, recorded))
     except BaseException:
         run.close()
         raise
@@ -278,6 +280,11 @@ def test_cnn_sinabs_integers_and_spikes_equal_sinabs_layer_by_layer(oracle):
         for k, layer in enumerate(net.layers):
             np.testing.assert_array_equal(layer.weight, theirs[f"weight{k}"])
             np.testing.assert_array_equal(layer.bias, theirs[f"bias{k}"])
+            emitted = ours["json"]["cnn_layers"][str(layer.core)]  # samna's layout: (f, c, x, y)
+            np.testing.assert_array_equal(emitted["weights"], np.swapaxes(theirs[f"weight{k}"], 2, 3))
+            np.testing.assert_array_equal(emitted["biases"], theirs[f"bias{k}"])
+            assert (emitted["threshold_high"], emitted["threshold_low"]) == (
+                int(theirs[f"threshold_high{k}"]), int(theirs[f"threshold_low{k}"]))
             assert (layer.threshold_high, layer.threshold_low) == (
                 int(theirs[f"threshold_high{k}"]), int(theirs[f"threshold_low{k}"]))
             np.testing.assert_array_equal(ours[f"s{k}"], theirs[f"s{k}"], err_msg=f"seed {seed} layer {k}")
