@@ -111,16 +111,9 @@ def test_a_non_uniform_threshold_names_the_layer_and_field():
 
 
 def test_a_leaky_cnn_exported_by_snntorch_is_refused_naming_the_neuron():
-    """snnTorch's export (snntorch/export_nir.py, Leaky): LIF with tau = dt / (1 - beta),
-    r = tau / dt, v_leak = 0; beta = 0.9 at dt = 1e-4."""
-    g = _legal_layer()
-    dt, beta = 1e-4, 0.9
-    tau = dt / (1 - beta)
-    shape = (4, 12, 12)
-    g.nodes["if"] = nir.LIF(tau=np.full(shape, tau), r=np.full(shape, tau / dt),
-                            v_leak=np.zeros(shape), v_threshold=np.ones(shape),
-                            v_reset=np.zeros(shape))
-    e = _error(g)
+    """snnTorch's export (snntorch/export_nir.py, ``snn.Leaky``): LIF with tau = dt /
+    (1 - beta), r = tau / dt, v_leak = 0, v_reset = 0, dt = 1e-4; here beta = 0.9."""
+    e = _error(_leaky())
     assert (e.node, e.field) == ("if", "tau")
     assert "Speck neurons do not leak" in str(e) and "0.9" in str(e)
 
@@ -158,6 +151,38 @@ def test_a_layer_too_big_for_any_core_names_the_memory_and_both_numbers():
     e = _error(g)
     assert (e.node, e.field) == ("if", "neuron memory")
     assert "needs 262144 entries of neuron memory; the largest Speck core holds 65536" in str(e)
+
+
+def _leaky() -> nir.NIRGraph:
+    g = _legal_layer()
+    tau, shape = 1e-4 / (1 - 0.9), (4, 12, 12)
+    g.nodes["if"] = nir.LIF(tau=np.full(shape, tau), r=np.full(shape, tau / 1e-4),
+                            v_leak=np.zeros(shape), v_threshold=np.ones(shape), v_reset=np.zeros(shape))
+    return g
+
+
+def test_each_rule_broken_is_one_line_exit_1_and_nothing_written(tmp_path):
+    """nirc compile as a user runs it, on the four graphs of the issue's checks."""
+    import subprocess
+    import sys
+
+    thr = np.ones((4, 12, 12), np.float32)
+    thr[1] = 2.0
+    graphs = {"stride3": (_legal_layer(k=5, stride=3, padding=0), "node 'conv', field 'stride'"),
+              "thresholds": (_legal_layer(threshold=thr), "node 'if', field 'v_threshold'"),
+              "leaky": (_leaky(), "node 'if', field 'tau'"),
+              "ten": (_deep(10), "node 'n9', field 'cores'")}
+    nirc = str(Path(sys.executable).parent / "nirc")
+    for name, (graph, where) in graphs.items():
+        path = tmp_path / f"{name}.nir"
+        nir.write(str(path), graph)
+        out = tmp_path / f"out_{name}"
+        proc = subprocess.run([nirc, "compile", str(path), "--target", "speck", "-o", str(out)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 1, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {path}: {where}: "), lines
+        assert not out.exists()
 
 
 def branching() -> nir.NIRGraph:
@@ -262,6 +287,10 @@ def oracle():
             net = network_op(module).network()
             recorded = simulate(net, x, record=True)
             recorded["json"] = json.loads(result.files["net.speck.json"])
+            if kind == "cnn":  # what nirc run --target speck does with the lowered module
+                from nirc.targets.interp.api import Simulator
+
+                recorded["run"] = next(iter(Simulator(module).run(x.astype(np.float32)).values()))
             ours.append((net, recorded))
     except BaseException:
         run.close()
@@ -289,6 +318,7 @@ def test_cnn_sinabs_integers_and_spikes_equal_sinabs_layer_by_layer(oracle):
                 int(theirs[f"threshold_high{k}"]), int(theirs[f"threshold_low{k}"]))
             np.testing.assert_array_equal(ours[f"s{k}"], theirs[f"s{k}"], err_msg=f"seed {seed} layer {k}")
         np.testing.assert_array_equal(ours["output"], theirs["output"].reshape(ours["output"].shape))
+        np.testing.assert_array_equal(ours["run"], theirs["output"].reshape(ours["run"].shape))
         assert ours["output"].sum() > 50
         compared += 1
     assert compared == len(SEEDS)
