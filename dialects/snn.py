@@ -15,9 +15,37 @@ writes a uniform array as a splat ``dense<0.9>``.  A spike is 1.0 in the step wh
 it occurs, 0.0 otherwise; a neuron spikes when its candidate potential is strictly
 above v_threshold.
 
+Spiking ops (snn.lif, snn.if, snn.cuba_lif) share the spike rule ``fire`` below, with
+optional properties for the conventions other simulators use (absent: nirc's default;
+``discretize`` sets them, docs/conventions.md gives each one's source):
+
+    max_spikes   i64, 1 (default): one spike per step; 0: any number; N: at most N
+    spike_test   "gt" (default): u > v_threshold fires; "ge": u >= v_threshold
+    firing       "immediate" (default), "delayed-reset", "late"
+    v_min        f64 array: u is clamped to >= v_min before the spike test
+
+fire(u), for the candidate potential u of the op's equation (z[t-1] = the count
+computed at the previous step, 0 at t = 0; thr = v_threshold):
+
+    u    = max(u, v_min)                        if v_min is given
+    hit  = u > thr  (gt)  or  u >= thr  (ge)
+    n    = 0 if not hit; else 1 if max_spikes == 1; else the number of thresholds u
+           holds, floor(u/thr) (ge) or ceil(u/thr) - 1 (gt), at least 1, at most
+           max_spikes (if > 0); multi-spike needs thr > 0
+    immediate:      v[t] = (v_reset if reset == "value" else u - n*thr) if n else u;
+                    y[t] = n
+    delayed-reset:  the reset of z[t-1] is applied at step t, before the new input and
+                    (for "subtract") undecayed: the op's equation reads
+                    v' = v_reset if z[t-1] and reset == "value" else v[t-1] in place of
+                    v[t-1], and u -= z[t-1]*thr for "subtract" (snnTorch's reset_delay);
+                    v[t] = u; y[t] = n
+    late:           as delayed-reset, but y[t] = z[t-1]: the spike of step t is the
+                    threshold test of v[t-1] (Spyx)
+
 Verifier rules: every array is finite, of the result's shape and of dtype f64
 (``steps``: i64 and >= 0); ``reset`` is "value" or "subtract", ``current`` is "new"
-or "previous"; the operands (if any) have one type, equal to the result type.  Decays
+or "previous"; the operands (if any) have one type, equal to the result type;
+``max_spikes`` >= 0, and > 1 or 0 only with every v_threshold > 0.  Decays
 are not restricted to [0, 1]: forward Euler with dt > tau gives a negative decay,
 which is legal (``discretize`` warns about it).
 """
@@ -27,9 +55,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, StringAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, StringAttr
 from xdsl.ir import Dialect
-from xdsl.irdl import irdl_op_definition, prop_def
+from xdsl.irdl import irdl_op_definition, opt_prop_def, prop_def
 
 from .nir_base import NODE_TRAITS, NodeOp, node_result
 
@@ -37,6 +65,8 @@ RESETS = ("value", "subtract")
 """Values of the ``reset`` property: set v to v_reset, or subtract v_threshold."""
 CURRENTS = ("new", "previous")
 """Values of ``current``: v[t] uses i[t] (snnTorch's order) or i[t-1] (Norse's)."""
+SPIKE_TESTS = ("gt", "ge")
+FIRINGS = ("immediate", "delayed-reset", "late")
 
 
 class SnnNodeOp(NodeOp):
@@ -46,6 +76,8 @@ class SnnNodeOp(NodeOp):
     """Fields stored as int64 (the others are float64)."""
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
     """String properties and their allowed values."""
+    OPTIONAL_CHOICES: ClassVar[frozenset[str]] = frozenset()
+    """String properties that may be absent (then: the first allowed value)."""
 
     @property
     def label(self) -> str:
@@ -63,6 +95,8 @@ class SnnNodeOp(NodeOp):
         shape = self.output_shape
         for field in self.FIELDS:
             values = self.array(field)
+            if values is None and field in self.OPTIONAL_FIELDS:
+                continue
             want = np.dtype(np.int64 if field in self.INT_FIELDS else np.float64)
             if values.dtype != want:
                 element = "i64" if want.kind == "i" else "f64"
@@ -73,9 +107,75 @@ class SnnNodeOp(NodeOp):
                     "(snn coefficients are materialized, never broadcast)", field)
         for field, allowed in self.CHOICES.items():
             value = self.string(field)
+            if value is None and field in self.OPTIONAL_CHOICES:
+                continue
             if value not in allowed:
                 raise self.error(f"must be one of {', '.join(repr(a) for a in allowed)}, "
                                  f"found {value!r}", field)
+
+
+class SpikingOp(SnnNodeOp):
+    """The spike rule shared by snn.lif, snn.if and snn.cuba_lif (module docstring)."""
+
+    OPTIONAL_CHOICES: ClassVar = frozenset({"spike_test", "firing"})
+
+    @property
+    def spike_cap(self) -> int:
+        """``max_spikes``: 1 (one spike per step, the default), 0 (no cap) or the cap."""
+        attr = self.properties.get("max_spikes")
+        return 1 if attr is None else attr.value.data
+
+    @property
+    def spike_rule(self) -> dict:
+        """The spike conventions as plain values, defaults filled in."""
+        return {"max_spikes": self.spike_cap, "spike_test": self.string("spike_test") or "gt",
+                "firing": self.string("firing") or "immediate",
+                "v_min": self.array("v_min")}
+
+    def require_spike_rule(self, who: str, max_spikes=(1,), spike_test=("gt",),
+                           firing=("immediate",), v_min: bool = False) -> None:
+        """Refuse (NircError naming the node and the field) a spike rule that ``who`` (a
+        chip, a pass) does not implement; ``max_spikes=None`` accepts any cap."""
+        from nirc.diagnostics import NircError
+
+        rule = self.spike_rule
+        name = self.node_name.data
+        checks = (("max_spikes", max_spikes, rule["max_spikes"]),
+                  ("spike_test", spike_test, rule["spike_test"]),
+                  ("firing", firing, rule["firing"]))
+        for field, allowed, value in checks:
+            if allowed is not None and value not in allowed:
+                shown = ", ".join(str(a) for a in allowed)
+                raise NircError(f"{who} implements {field} = {shown} only, the neuron has "
+                                f"{value} (discretize option {field.replace('_', '-')})",
+                                node=name, field=field)
+        if rule["v_min"] is not None and not v_min:
+            raise NircError(f"{who} has no lower bound on v (discretize with v-min=none)",
+                            node=name, field="v_min")
+
+    def verify_fields(self) -> None:
+        super().verify_fields()
+        v_min = self.properties.get("v_min")
+        if v_min is not None:
+            values = self.array("v_min")
+            if values is None or values.dtype != np.float64 or values.shape != self.output_shape:
+                raise self.error(f"must be f64 of the neuron shape {list(self.output_shape)}",
+                                 "v_min")
+            if not np.all(np.isfinite(values)):
+                raise self.error("all values must be finite", "v_min")
+        cap = self.properties.get("max_spikes")
+        if cap is not None and not isinstance(cap, IntegerAttr):
+            raise self.error("must be an integer", "max_spikes")
+        if self.spike_cap < 0:
+            raise self.error(f"must be >= 0, found {self.spike_cap}", "max_spikes")
+        threshold = self.array("v_threshold")
+        if self.spike_cap != 1 and threshold is not None and not np.all(threshold > 0):
+            raise self.error("multi-spike neurons (max_spikes != 1) need every threshold > 0",
+                             "v_threshold")
+
+
+SPIKE_CHOICES = {"spike_test": SPIKE_TESTS, "firing": FIRINGS}
+SPIKE_PROPERTIES = ("max_spikes", "spike_test", "firing", "v_min")
 
 
 # -------------------------------------------------------------------------------------
@@ -101,7 +201,7 @@ class LIOp(SnnNodeOp):
 
 
 @irdl_op_definition
-class LIFOp(SnnNodeOp):
+class LIFOp(SpikingOp):
     """Leaky integrate-and-fire (from NIR ``LIF``); outputs spikes.
 
     u    = v_decay*v[t-1] + v_gain*x[t] + v_bias
@@ -109,13 +209,14 @@ class LIFOp(SnnNodeOp):
     v[t] = v_reset          if s[t] and reset == "value"
            u - v_threshold  if s[t] and reset == "subtract"
            u                otherwise
+    (the defaults of the spike rule ``fire``, module docstring)
     y[t] = s[t];  v[-1] = v_init.
     """
 
     name = "snn.lif"
     NIR_TYPE: ClassVar = "LIF"
     FIELDS: ClassVar = ("v_decay", "v_gain", "v_bias", "v_init", "v_threshold", "v_reset")
-    CHOICES: ClassVar = {"reset": RESETS}
+    CHOICES: ClassVar = {"reset": RESETS, **SPIKE_CHOICES}
     traits = NODE_TRAITS
     v_decay = prop_def(DenseIntOrFPElementsAttr)
     v_gain = prop_def(DenseIntOrFPElementsAttr)
@@ -124,6 +225,10 @@ class LIFOp(SnnNodeOp):
     v_threshold = prop_def(DenseIntOrFPElementsAttr)
     v_reset = prop_def(DenseIntOrFPElementsAttr)
     reset = prop_def(StringAttr)
+    max_spikes = opt_prop_def(IntegerAttr)
+    spike_test = opt_prop_def(StringAttr)
+    firing = opt_prop_def(StringAttr)
+    v_min = opt_prop_def(DenseIntOrFPElementsAttr)
     output = node_result()
 
 
@@ -153,7 +258,7 @@ class CubaLIOp(SnnNodeOp):
 
 
 @irdl_op_definition
-class CubaLIFOp(SnnNodeOp):
+class CubaLIFOp(SpikingOp):
     """Current-based LIF (from NIR ``CubaLIF``); outputs spikes.
 
     i[t] = i_decay*i[t-1] + i_gain*x[t]
@@ -163,6 +268,7 @@ class CubaLIFOp(SnnNodeOp):
     v[t] = v_reset          if s[t] and reset == "value"
            u - v_threshold  if s[t] and reset == "subtract"
            u                otherwise
+    (the defaults of the spike rule ``fire``, module docstring)
     y[t] = s[t];  i[-1] = 0, v[-1] = v_init.
     """
 
@@ -170,7 +276,7 @@ class CubaLIFOp(SnnNodeOp):
     NIR_TYPE: ClassVar = "CubaLIF"
     FIELDS: ClassVar = ("i_decay", "i_gain", "v_decay", "v_gain", "v_bias", "v_init",
                         "v_threshold", "v_reset")
-    CHOICES: ClassVar = {"current": CURRENTS, "reset": RESETS}
+    CHOICES: ClassVar = {"current": CURRENTS, "reset": RESETS, **SPIKE_CHOICES}
     traits = NODE_TRAITS
     i_decay = prop_def(DenseIntOrFPElementsAttr)
     i_gain = prop_def(DenseIntOrFPElementsAttr)
@@ -182,6 +288,10 @@ class CubaLIFOp(SnnNodeOp):
     v_reset = prop_def(DenseIntOrFPElementsAttr)
     current = prop_def(StringAttr)
     reset = prop_def(StringAttr)
+    max_spikes = opt_prop_def(IntegerAttr)
+    spike_test = opt_prop_def(StringAttr)
+    firing = opt_prop_def(StringAttr)
+    v_min = opt_prop_def(DenseIntOrFPElementsAttr)
     output = node_result()
 
 
@@ -202,7 +312,7 @@ class IOp(SnnNodeOp):
 
 
 @irdl_op_definition
-class IFOp(SnnNodeOp):
+class IFOp(SpikingOp):
     """Integrate-and-fire (from NIR ``IF``); outputs spikes.
 
     u    = v[t-1] + v_gain*x[t]
@@ -210,19 +320,24 @@ class IFOp(SnnNodeOp):
     v[t] = v_reset          if s[t] and reset == "value"
            u - v_threshold  if s[t] and reset == "subtract"
            u                otherwise
+    (the defaults of the spike rule ``fire``, module docstring)
     y[t] = s[t];  v[-1] = v_init.
     """
 
     name = "snn.if"
     NIR_TYPE: ClassVar = "IF"
     FIELDS: ClassVar = ("v_gain", "v_init", "v_threshold", "v_reset")
-    CHOICES: ClassVar = {"reset": RESETS}
+    CHOICES: ClassVar = {"reset": RESETS, **SPIKE_CHOICES}
     traits = NODE_TRAITS
     v_gain = prop_def(DenseIntOrFPElementsAttr)
     v_init = prop_def(DenseIntOrFPElementsAttr)
     v_threshold = prop_def(DenseIntOrFPElementsAttr)
     v_reset = prop_def(DenseIntOrFPElementsAttr)
     reset = prop_def(StringAttr)
+    max_spikes = opt_prop_def(IntegerAttr)
+    spike_test = opt_prop_def(StringAttr)
+    firing = opt_prop_def(StringAttr)
+    v_min = opt_prop_def(DenseIntOrFPElementsAttr)
     output = node_result()
 
 

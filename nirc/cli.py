@@ -109,11 +109,13 @@ def export_cmd(source: str, output: str) -> None:
 @click.option("--verify-diagnostics", is_flag=True,
               help="Print diagnostics to stdout and exit 0 (for lit tests).")
 @click.option("--list-passes", is_flag=True, help="List the available passes and exit.")
+@click.option("--profile", default=None, metavar="NAME",
+              help="Default profile of the pipeline's discretize passes (docs/conventions.md).")
 @generic_option
 @elide_option
 def opt_cmd(source: str, pipeline: str, output: str | None, print_ir_after_all: bool,
             split_input_file: bool, verify_diagnostics: bool, list_passes: bool,
-            generic: bool, elide_over: int | None) -> None:
+            profile: str | None, generic: bool, elide_over: int | None) -> None:
     """Run a pass PIPELINE on SOURCE (textual IR or .nir) and print the result."""
     from .opt import list_pass_names, run_opt
 
@@ -122,7 +124,7 @@ def opt_cmd(source: str, pipeline: str, output: str | None, print_ir_after_all: 
         return
     text = run_opt(source, pipeline, print_ir_after_all=print_ir_after_all,
                    split_input_file=split_input_file, verify_diagnostics=verify_diagnostics,
-                   generic=generic, elide_over=elide_over)
+                   generic=generic, elide_over=elide_over, profile=profile)
     from .loading import emit_text
 
     emit_text(text, output)
@@ -177,22 +179,56 @@ class DtParam(click.ParamType):
             self.fail(f"{value!r} is neither a number of seconds nor 'auto'", param, ctx)
 
 
+SIM_OPTIONS = ("dt", "method", "reset", "v_init", "current", "profile", "spikes", "max_spikes",
+               "spike_test", "firing", "v_min", "synapse_delay", "loop_start")
+"""The discretization options the simulation commands take (passes/discretize.py)."""
+
+
 def sim_options(command):
-    """The discretization options (``discretize``'s), shared by run and compile."""
+    """The discretization options (``discretize``'s), shared by run and compile; the
+    command receives the given ones as one ``sim`` dict (unset options left out)."""
+    import functools
+
+    from .profiles import PROFILES
+
     options = [
+        click.option("--profile", default=None, metavar="NAME",
+                     help="Another simulator's conventions: " + ", ".join(PROFILES)
+                     + " (docs/conventions.md); the options below override it."),
         click.option("--dt", type=DtParam(), default=None,
                      help="Time step in seconds [default: 1e-4]; 'auto': the target chooses "
                      "(nirc compile, targets whose decays prefer some steps, e.g. xylo)."),
-        click.option("--method", default=None, help="euler | exact [default: euler]."),
+        click.option("--method", default=None,
+                     help="euler | exact | exp-euler [default: euler]."),
         click.option("--reset", default=None, help="value | subtract [default: value]."),
         click.option("--v-init", default=None, help="zero | leak: initial membrane [default: zero]."),
         click.option("--current", default=None,
                      help="new | previous: the synaptic current CubaLIF's membrane uses "
                      "[default: new]."),
+        click.option("--spikes", default=None,
+                     help="single | multi: spikes per neuron and step [default: single]."),
+        click.option("--max-spikes", type=int, default=None,
+                     help="Cap on spikes per step with --spikes multi [default: 0, none]."),
+        click.option("--spike-test", default=None, help="gt | ge: v > or >= threshold [default: gt]."),
+        click.option("--firing", default=None,
+                     help="immediate | delayed-reset | late [default: immediate]."),
+        click.option("--v-min", default=None,
+                     help="none | zero | neg-threshold | if-neg-threshold: lower bound of v "
+                     "[default: none]."),
+        click.option("--synapse-delay", type=int, default=None,
+                     help="0 | 1: weight nodes deliver one step late [default: 0]."),
+        click.option("--loop-start", default=None,
+                     help="zero | rest: what a delayed edge delivers at step 0 [default: zero]."),
     ]
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        sim = {name: kwargs.pop(name) for name in SIM_OPTIONS}
+        return command(*args, sim={k: v for k, v in sim.items() if v is not None}, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
 @main.command("compile")
@@ -209,17 +245,15 @@ def sim_options(command):
 @click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
 @click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
-def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: str | None,
-                reset: str | None, v_init: str | None, current: str | None,
-                report_path: str | None, fidelity_input: str | None, print_pipeline: bool,
-                print_ir_after_all: bool, list_targets: bool) -> None:
+def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: str | None,
+                fidelity_input: str | None, print_pipeline: bool, print_ir_after_all: bool,
+                list_targets: bool) -> None:
     """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
     from nirc.targets import make_target
 
     from .compile import compile_module, human_report, write_outputs
     from .diagnostics import NircError
 
-    sim = {"dt": dt, "method": method, "reset": reset, "v_init": v_init, "current": current}
     if list_targets:
         from nirc.targets import get_all_targets
 
@@ -263,8 +297,7 @@ def compile_cmd(graph: str, target: str, outdir: str, dt: float | None, method: 
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
-            dt: float | None, method: str | None, reset: str | None, v_init: str | None,
-            current: str | None, round_delays: bool, record: tuple[str, ...], float64: bool,
+            sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
             engine: str, target: str | None, output: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     from .input_arrays import bernoulli_inputs
@@ -278,13 +311,11 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
     steps = spec["steps"] if spec else _steps_of(data)
     if target is not None:
-        module = _compiled(module, graph, target, dict(dt=dt, method=method, reset=reset,
-                                                      v_init=v_init, current=current))
-        dt = method = reset = v_init = current = None  # the compiled module records them
+        module = _compiled(module, graph, target, sim)
+        sim = {}  # the compiled module records them
     update, bar = progress_bar(steps)
     try:
-        results = simulate(module, data, dt=dt, method=method, reset=reset, v_init=v_init,
-                           current=current, round_delays=round_delays,
+        results = simulate(module, data, **sim, round_delays=round_delays,
                            dtype="float64" if float64 else "float32",
                            record=[r for item in record for r in item.split(",") if r],
                            engine=engine, progress=update, keep_batch_axis=True)
@@ -307,8 +338,7 @@ def _compiled(module, source: str, spec: str, sim: dict):
         chosen = make_target(spec)
     except NircError as e:
         raise click.BadParameter(str(e), param_hint="'--target'") from None
-    compile_module(module, source, chosen, {k: v for k, v in sim.items() if v is not None},
-                   fidelity=False)  # we are about to simulate anyway
+    compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next anyway
     return module
 
 

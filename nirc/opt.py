@@ -68,14 +68,32 @@ def _warnings_as_lines(source: str) -> Iterator[None]:
                 sys.stderr.write(f"warning: {source}: {w.message}\n")
 
 
+def with_profile(pipeline: PassPipeline, profile: str | None) -> PassPipeline:
+    """Every ``discretize`` of the pipeline that names no profile gets ``profile``."""
+    import dataclasses
+
+    from nirc.passes.discretize import Discretize
+    from nirc.profiles import profile_options
+
+    if profile is None:
+        return pipeline
+    profile_options(profile)  # an unknown name is an error before anything runs
+    passes = tuple(dataclasses.replace(p, profile=profile)
+                   if isinstance(p, Discretize) and p.profile is None else p
+                   for p in pipeline.passes)
+    return dataclasses.replace(pipeline, passes=passes)
+
+
 def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
             split_input_file: bool = False, verify_diagnostics: bool = False,
-            generic: bool = False, elide_over: int | None = None) -> str:
-    """The printed result of running ``spec`` on every chunk of ``source``."""
+            generic: bool = False, elide_over: int | None = None,
+            profile: str | None = None) -> str:
+    """The printed result of running ``spec`` on every chunk of ``source``; ``profile``
+    is the default profile of its ``discretize`` passes (nirc/profiles.py)."""
     from .ir_text import make_context, print_module
     from .loading import load_module, read_text, verify
 
-    pipeline = build_pipeline(spec, print_ir_after_all, elide_over)
+    pipeline = with_profile(build_pipeline(spec, print_ir_after_all, elide_over), profile)
     if source.endswith((".nir", ".nirt")):
         chunks = [None]
     else:

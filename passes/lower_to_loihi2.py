@@ -68,7 +68,9 @@ def lower_to_loihi2(module: ModuleOp) -> None:
     spiking = last.spiking
     unit_out = (np.ascontiguousarray(units[-1].reshape(-1), np.float64) if not spiking
                 else np.ones(int(np.prod(last.out_shape))))
-    blocks = sum(1 for layer in chain if layer.kind != "flatten")
+    # each block delivers one step late; a graph discretized with synapse-delay=1 (Lava's
+    # own semantics) already holds those delays, so the chip follows it step for step
+    blocks = 0 if options.get("synapse_delay") else sum(1 for layer in chain if layer.kind != "flatten")
     props = {"node_name": StringAttr("loihi2"),
              "layers": network_attr(network, names, cores),
              "unit_out": to_dense(unit_out),

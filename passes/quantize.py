@@ -356,6 +356,8 @@ def _replace_neuron(neuron, q: np.ndarray, scheme: Scheme, drift: np.ndarray | N
     cuba = isinstance(neuron, CUBA)
     gain, values = _neuron_values(neuron)
     spiking = isinstance(neuron, SPIKING)
+    if spiking:
+        neuron.require_spike_rule("the integer neuron (qsnn)")
     shift = _input_shift(gain * q, values, scheme)
     unit = gain * q / 2 ** shift
     one = 2 ** scheme.decay_bits

@@ -135,9 +135,9 @@ def percent(error: float | None) -> str:
 
 def discretize_spec(sim: dict[str, Any]) -> str:
     """``discretize{...}`` with the options the user gave (others: the pass defaults)."""
-    names = {"dt": "dt", "method": "method", "reset": "reset", "v_init": "v-init",
-             "current": "current"}
-    given = spec_options({names[k]: v for k, v in sim.items() if k in names})
+    from nirc.passes.discretize import SPEC_NAMES
+
+    given = spec_options({SPEC_NAMES[k]: v for k, v in sim.items() if k in SPEC_NAMES})
     return f"discretize{{{given}}}" if given else "discretize"
 
 

@@ -31,6 +31,7 @@ from nirc.passes.discretize import (
     DiscretizeWarning,
     discretize_module,
     recorded_options,
+    resolve_options,
 )
 
 DT = 1e-4
@@ -259,7 +260,7 @@ def test_delay_rounding_when_allowed():
     (dict(dt=math.inf), "found inf"),
     (dict(dt="soon"), "option dt must be a number of seconds, found 'soon'"),
     (dict(dt=True), "option dt"),
-    (dict(method="rk4"), "option method must be one of euler, exact, found 'rk4'"),
+    (dict(method="rk4"), "option method must be one of euler, exact, exp-euler, found 'rk4'"),
     (dict(reset="zero"), "option reset must be one of value, subtract"),
     (dict(v_init="rest"), "option v_init must be one of zero, leak"),
     (dict(current="next"), "option current must be one of new, previous"),
@@ -354,7 +355,9 @@ def test_pipeline_option_spellings():
     (p,) = build_pipeline(spec).passes
     assert (p.dt, p.reset, p.current, p.v_init) == (2.5e-3, "subtract", "previous", "zero")
     (p,) = build_pipeline("discretize").passes
-    assert (p.dt, p.method, p.reset, p.v_init, p.current, p.round_delays) == \
+    assert (p.dt, p.method, p.reset, p.v_init, p.current, p.round_delays) == (None,) * 6
+    o = resolve_options()  # options left out: nirc's documented defaults
+    assert (o.dt, o.method, o.reset, o.v_init, o.current, o.round_delays) == \
         (1e-4, "euler", "value", "zero", "new", False)
 
 

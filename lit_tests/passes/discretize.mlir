@@ -93,6 +93,6 @@ builtin.module {
 // DELAY: error: {{.*}}discretize.mlir: node 'dl', field 'delay': a Delay of 0.0003 s is 1.5 steps of dt=0.0002 s, not a whole number of steps (within 1e-06 relative); pass round-delays=true to round it
 // DT0: error: {{.*}}discretize.mlir: discretize: option dt must be a finite number of seconds > 0, found 0{{$}}
 // DTNEG: error: {{.*}}discretize.mlir: discretize: option dt must be a finite number of seconds > 0, found -0.0001{{$}}
-// METHOD: error: {{.*}}discretize.mlir: discretize: option method must be one of euler, exact, found 'rk4'
+// METHOD: error: {{.*}}discretize.mlir: discretize: option method must be one of euler, exact, exp-euler, found 'rk4'
 // AGAIN: error: {{.*}}discretize.mlir: discretize: module already discretized with dt=0.0001 method=euler reset=value v_init=zero current=new; cannot discretize it again with dt=0.0001 method=exact reset=value v_init=zero current=new
 // USAGE: Error: invalid pass pipeline 'discretize{dt}'

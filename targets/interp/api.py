@@ -20,22 +20,34 @@ from .plan import Plan, make_plan
 ENGINES = ("auto", "reference", "fast")
 
 
+CONVENTION_NAMES = ("spikes", "max_spikes", "spike_test", "firing", "v_min", "synapse_delay",
+                    "loop_start")
+"""Spiking conventions that ``simulate``/``Simulator`` take as keywords (passes/discretize.py)."""
+
+
 def simulate(graph, inputs, *, dt: float | None = None, method: str | None = None,
              reset: str | None = None, v_init: str | None = None, current: str | None = None,
-             round_delays: bool = False, dtype="float32", record: Iterable[str] = (),
-             engine: str = "auto", progress: Callable[[int], None] | None = None,
-             keep_batch_axis: bool = False) -> dict[str, np.ndarray]:
+             round_delays: bool = False, profile: str | None = None, dtype="float32",
+             record: Iterable[str] = (), engine: str = "auto",
+             progress: Callable[[int], None] | None = None, keep_batch_axis: bool = False,
+             **conventions) -> dict[str, np.ndarray]:
     """Simulate ``graph`` (a path, a nir.NIRGraph or a module) on ``inputs``.
 
-    ``dt`` (s), ``method`` (euler | exact), ``reset`` (value | subtract), ``v_init``
-    (zero | leak), ``current`` (new | previous) and ``round_delays`` are the
-    ``discretize`` options (None: its documented defaults); ``dtype`` is float32 or
-    float64; ``record`` names internal nodes (``lif1``: its output, ``lif1.v``,
-    ``lif1.i``: its state after each step).  Results keep the batch axis if the
-    inputs had one or ``keep_batch_axis`` is set.
+    ``dt`` (s), ``method`` (euler | exact | exp-euler), ``reset`` (value | subtract),
+    ``v_init`` (zero | leak), ``current`` (new | previous), ``round_delays`` and the
+    spiking conventions (``spikes`` single | multi, ``max_spikes``, ``spike_test`` gt |
+    ge, ``firing`` immediate | delayed-reset | late, ``v_min``, ``synapse_delay`` 0 | 1,
+    ``loop_start`` zero | rest)
+    are the ``discretize`` options (None: the profile's, else nirc's defaults);
+    ``profile`` names another simulator's bundle of them (nirc/profiles.py: snntorch,
+    norse, lava, spyx, rockpool, sinabs, spinnaker2, nengo, nir).  ``dtype`` is float32
+    or float64; ``record`` names internal nodes (``lif1``: its output, ``lif1.v``,
+    ``lif1.i``: its state after each step).  Results keep the batch axis if the inputs
+    had one or ``keep_batch_axis`` is set.
     """
     simulator = Simulator(graph, dt=dt, method=method, reset=reset, v_init=v_init,
-                          current=current, round_delays=round_delays, dtype=dtype, engine=engine)
+                          current=current, round_delays=round_delays, profile=profile,
+                          dtype=dtype, engine=engine, **conventions)
     return simulator.run(inputs, record=record, progress=progress, keep_batch_axis=keep_batch_axis)
 
 
@@ -49,10 +61,17 @@ class Simulator:
 
     def __init__(self, graph, *, dt: float | None = None, method: str | None = None,
                  reset: str | None = None, v_init: str | None = None,
-                 current: str | None = None, round_delays: bool = False, dtype="float32",
-                 engine: str = "auto"):
+                 current: str | None = None, round_delays: bool = False,
+                 profile: str | None = None, dtype="float32", engine: str = "auto",
+                 **conventions):
+        unknown = sorted(set(conventions) - set(CONVENTION_NAMES))
+        if unknown:
+            raise NircError(f"unknown simulation option '{unknown[0]}' (options: dt, method, "
+                            f"reset, v_init, current, round_delays, profile, "
+                            f"{', '.join(CONVENTION_NAMES)})")
         options = {k: v for k, v in dict(dt=dt, method=method, reset=reset, v_init=v_init,
-                                         current=current).items() if v is not None}
+                                         current=current, profile=profile,
+                                         **conventions).items() if v is not None}
         if round_delays:
             options["round_delays"] = True
         if np.dtype(dtype) not in (np.float32, np.float64):

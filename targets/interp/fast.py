@@ -20,7 +20,7 @@ import numpy as np
 
 from . import fast_kernels as fk
 from . import kernels
-from .fast_groups import LoopGroup
+from .fast_groups import LoopGroup, sum_sources
 from .plan import Node, Plan
 
 CACHE_ELEMENTS = 1 << 17  # a chunk buffer of the widest node stays in cache...
@@ -52,6 +52,12 @@ class FastRunner:
         self.record = record
         self.units = _units(plan)
         self.state: dict[int, object] = {}
+        group_of = {k: id(u) for u in self.units if isinstance(u, LoopGroup) for k in u.members}
+        # sources read one step late by a node outside their own loop group (synapse-delay=1):
+        # their chunk is also kept shifted by one step, ("late", s), with the row before it
+        self.tails = {s: plan.initial_output(s, batch)
+                      for k, node in enumerate(plan.nodes) for s, delayed in node.sources
+                      if delayed and (k not in group_of or group_of.get(s) != group_of[k])}
         for unit in self.units:
             if isinstance(unit, LoopGroup):
                 unit.prepare(plan, batch, record)
@@ -71,6 +77,10 @@ class FastRunner:
                     unit.run_chunk(plan, chunk, t0, t1 - t0, recordings)
                 else:
                     self._free(unit, inputs, chunk, t0, t1, recordings)
+                for k in unit.members if isinstance(unit, LoopGroup) else (unit,):
+                    if k in self.tails:
+                        chunk[("late", k)] = np.concatenate([self.tails[k][None], chunk[k][:-1]])
+                        self.tails[k] = chunk[k][-1].copy()
             if progress is not None:
                 progress(t1)
         return recordings
@@ -91,13 +101,9 @@ class FastRunner:
 
 
 def summed_chunk(node: Node, chunk, n: int, batch: int, dtype) -> np.ndarray:
-    """Sum of the node's (same-step) sources over the chunk, (C, B, *in_shape)."""
-    if not node.sources:
-        return np.zeros((n, batch, *node.in_shape), dtype)
-    total = chunk[node.sources[0][0]]  # kernels never write to their input
-    for s, _ in node.sources[1:]:
-        total = total + chunk[s]
-    return total
+    """Sum of the node's sources over the chunk, (C, B, *in_shape): a delayed source
+    (outside a loop group: synapse-delay=1) gives its chunk shifted by one step."""
+    return sum_sources(node.sources, chunk, (n, batch, *node.in_shape), dtype)
 
 
 def _free_state(node: Node, batch: int, dtype):
@@ -130,7 +136,7 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
     p = node.params
     m = flat.shape[2]
     v = state.v.reshape(batch, m)
-    args = _neuron_args(node, m, x.dtype)
+    args = (*fk.neuron_args(p, m, x.dtype), _spike_memory(state, batch, m, x.dtype))
     if node.kind == "leaky":
         fk.leaky_chunk(flat, v, *args, y, _rec(rec_v, t0, n, batch, m, x.dtype), rec_v is not None)
     else:
@@ -163,16 +169,10 @@ def _dense_sparse(node: Node, x: np.ndarray) -> np.ndarray:
     return y
 
 
-def _neuron_args(node: Node, m: int, dtype) -> tuple:
-    """(decay, gain, bias, thr, vreset, spiking, subtract), flattened to (M,)."""
-    p = node.params
-    zeros = np.zeros(m, dtype)
-    if p["spiking"]:
-        thr, vreset, subtract = p["v_threshold"].reshape(-1), p["v_reset"].reshape(-1), p["subtract"]
-    else:
-        thr, vreset, subtract = zeros, zeros, False
-    return (p["v_decay"].reshape(-1), p["v_gain"].reshape(-1), p["v_bias"].reshape(-1),
-            thr, vreset, bool(p["spiking"]), bool(subtract))
+def _spike_memory(state, batch: int, m: int, dtype) -> np.ndarray:
+    """The previous step's spike counts z (delayed firing), or a placeholder never read."""
+    z = getattr(state, "z", None)
+    return z.reshape(batch, m) if z is not None else np.zeros((1, 1), dtype)
 
 
 def _rec(rec, t0: int, n: int, batch: int, m: int, dtype) -> np.ndarray:

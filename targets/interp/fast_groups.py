@@ -39,6 +39,17 @@ def _compiled(source: str):
     return function
 
 
+def sum_sources(sources, chunk, shape, dtype) -> np.ndarray:
+    """The sum of (source, delayed) chunks; a delayed one is read as ("late", source)."""
+    if not sources:
+        return np.zeros(shape, dtype)
+    values = [chunk[("late", s) if delayed else s] for s, delayed in sources]
+    total = values[0]  # kernels never write to their input
+    for v in values[1:]:
+        total = total + v
+    return total
+
+
 class LoopGroup:
     def __init__(self, members: list[int]):
         self.members = members
@@ -48,8 +59,10 @@ class LoopGroup:
         nodes, dtype = plan.nodes, plan.dtype
         inside = set(self.members)
         self.batch, self.dtype = batch, dtype
-        self.external = {k: [s for s, _ in nodes[k].sources if s not in inside] for k in self.members}
-        self.delayed_sources = sorted({s for k in self.members for s, d in nodes[k].sources if d})
+        self.external = {k: [(s, d) for s, d in nodes[k].sources if s not in inside]
+                         for k in self.members}
+        self.delayed_sources = sorted({s for k in self.members for s, d in nodes[k].sources
+                                       if d and s in inside})
         used_outside = {s for j, n in enumerate(nodes) if j not in inside for s, _ in n.sources}
         self.exported = [k for k in self.members
                          if k in used_outside or (k, "y") in record]
@@ -67,13 +80,8 @@ class LoopGroup:
     # ---- per chunk --------------------------------------------------------------
     def run_chunk(self, plan: Plan, chunk: dict, t0: int, n: int, recordings: dict) -> None:
         nodes, batch = plan.nodes, self.batch
-        ext = {}
-        for k, sources in self.external.items():
-            if sources:
-                total = chunk[sources[0]]
-                for s in sources[1:]:
-                    total = total + chunk[s]
-                ext[k] = total.reshape(n, batch, -1)
+        ext = {k: sum_sources(sources, chunk, (n, batch, -1), self.dtype).reshape(n, batch, -1)
+               for k, sources in self.external.items() if sources}
         outs = {k: np.empty((n, batch, self._width(plan, k)), self.dtype) for k in self.exported}
         recs = {(k, w): recordings[(k, w)][t0:t0 + n].reshape(n, batch, -1)
                 for k, w in self.recorded_states}
@@ -96,8 +104,9 @@ class LoopGroup:
         for k in self.members:
             node = nodes[k]
             y = arg(f"y{k}", np.zeros((batch, self._width(plan, k)), dtype))
+            outside = {s for s, _ in self.external[k]}
             internal = [f"{'prev' if delayed else 'y'}{s}" for s, delayed in node.sources
-                        if s not in self.external[k]]
+                        if s not in outside]
             if len(internal) == 1 and not self.external[k]:
                 x = internal[0]  # a single source: read it in place (kernels never write x)
             else:
@@ -112,7 +121,7 @@ class LoopGroup:
                 if kk == k:
                     lines.append(f"copy_row(rec_{w}{k}[t], {w}{k}, b)")
         for s in self.delayed_sources:
-            arg(f"prev{s}", np.zeros((batch, self._width(plan, s)), dtype))
+            arg(f"prev{s}", plan.initial_output(s, batch).reshape(batch, -1))
             lines.append(f"copy_row(prev{s}, y{s}, b)")
         self.state_names = list(self.args)
         self.chunk_names = ([f"ext{k}" for k in self.members if self.external[k]]
@@ -146,19 +155,21 @@ class LoopGroup:
             steps = np.broadcast_to(p["steps"], node.out_shape).reshape(-1).astype(np.int64)
             ring = arg(f"ring{k}", np.zeros((int(steps.max(initial=0)) + 1, self.batch, m), self.dtype))
             return [f"delay_row({x}, {ring}, t0 + t, {arg(f'steps{k}', steps)}, {y}, b)"]
-        v = arg(f"v{k}", NeuronState(node, self.batch, self.dtype).v.reshape(self.batch, m))
-        common = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("v_decay", "v_gain", "v_bias")]
-        spiking = bool(p["spiking"])
-        zeros = np.zeros(m, self.dtype)
-        thr = arg(f"thr{k}", p["v_threshold"].reshape(-1) if spiking else zeros)
-        vreset = arg(f"vreset{k}", p["v_reset"].reshape(-1) if spiking else zeros)
-        flags = f"{spiking}, {bool(p.get('subtract', False))}"
+        state = NeuronState(node, self.batch, self.dtype)
+        v = arg(f"v{k}", state.v.reshape(self.batch, m))
+        values = fk.neuron_args(p, m, self.dtype)
+        names = ("v_decay", "v_gain", "v_bias", "thr", "vreset", "vmin")
+        arrays = [arg(f"{name}{k}", value) for name, value in zip(names, values)]
+        flags = ", ".join(repr(f) for f in values[len(names):])  # spiking .. firing, constants
+        z = arg(f"z{k}", state.z.reshape(self.batch, m) if state.z is not None
+                else np.zeros((1, 1), self.dtype))
+        common = f"{', '.join(arrays)}, {flags}, {z}"
         if node.kind == "leaky":
-            return [f"leaky_row({x}, {v}, {', '.join(common)}, {thr}, {vreset}, {flags}, {y}, b)"]
+            return [f"leaky_row({x}, {v}, {common}, {y}, b)"]
         i = arg(f"i{k}", np.zeros((self.batch, m), self.dtype))
         syn = [arg(f"{f}{k}", p[f].reshape(-1)) for f in ("i_decay", "i_gain")]
-        return [f"cuba_row({x}, {v}, {i}, {', '.join(syn)}, {', '.join(common)}, {thr}, "
-                f"{vreset}, {flags}, {bool(p['current_new'])}, {y}, b)"]
+        return [f"cuba_row({x}, {v}, {i}, {', '.join(syn)}, {common}, "
+                f"{bool(p['current_new'])}, {y}, b)"]
 
     @staticmethod
     def _width_of(node) -> int:
@@ -182,7 +193,7 @@ class LoopGroup:
                 self.states[k] = NeuronState(node, batch, dtype)
             elif node.kind == "delay":
                 self.states[k] = DelayLine(node, batch, dtype)
-        self.prev = {s: np.zeros((batch, *nodes[s].out_shape), dtype) for s in self.delayed_sources}
+        self.prev = {s: plan.initial_output(s, batch) for s in self.delayed_sources}
 
     def _run_python(self, plan: Plan, n: int, ext, outs, recs) -> None:
         batch = self.batch
@@ -193,7 +204,7 @@ class LoopGroup:
                 x = (ext[k][t].reshape(batch, *node.in_shape).copy() if k in ext
                      else np.zeros((batch, *node.in_shape), self.dtype))
                 for s, delayed in node.sources:
-                    if s not in self.external[k]:
+                    if s not in {e for e, _ in self.external[k]}:
                         x += self.prev[s] if delayed else current[s]
                 if node.kind in ("leaky", "cuba"):
                     y = step(node, self.states[k], x)

@@ -23,38 +23,82 @@ parallel_jit = numba.njit(cache=True, nogil=True, parallel=True)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def fire(u, thr, vreset, spiking, subtract, v, y, b, n):
-    """Spike (strict u > thr) and reset, or pass u through for a non-spiking neuron;
-    branch-free selects, so the neuron loop vectorizes."""
+def fire(u, thr, vreset, vmin, spiking, subtract, cap, ge, firing, v, z, y, b, n):
+    """The spike rule of dialects/snn.py (``fire``) on one neuron, after the delayed
+    reset (see ``delayed_input``): clamp at vmin, count spikes (cap 1: one spike, 0: no
+    cap), reset now (firing 0) or keep u and remember the count (1: delayed-reset,
+    2: late, which outputs the previous count); a non-spiking neuron passes u through.
+    Branches on the per-node flags only, so the neuron loop stays vectorizable."""
     if spiking:
-        s = u > thr
-        y[b, n] = 1.0 if s else 0.0
-        r = u - thr if subtract else vreset
-        v[b, n] = r if s else u
+        if u < vmin:
+            u = vmin
+        hit = u >= thr if ge else u > thr
+        if cap == 1:
+            c = 1.0 if hit else 0.0
+        elif hit:
+            q = u / thr
+            c = np.floor(q) if ge else np.ceil(q) - 1.0
+            if c < 1.0:
+                c = 1.0
+            if cap > 0 and c > cap:
+                c = float(cap)
+        else:
+            c = 0.0
+        if firing == 0:
+            y[b, n] = c
+            count = y[b, n]  # in the signal's dtype, so that count * thr rounds as numpy's
+            r = u - count * thr if subtract else vreset
+            v[b, n] = r if hit else u
+        else:
+            y[b, n] = z[b, n] if firing == 2 else c
+            v[b, n] = u
+            z[b, n] = c
     else:
         y[b, n] = u
         v[b, n] = u
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def start_value(v, z, vreset, subtract, firing, b, n):
+    """v[t-1] as the equation reads it: with delayed firing and reset "value", v_reset
+    where the previous step spiked."""
+    if firing != 0 and not subtract and z[b, n] > 0.0:
+        return vreset
+    return v[b, n]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def delayed_subtract(u, z, thr, subtract, firing, b, n):
+    """u minus the previous step's spikes times the threshold (delayed "subtract")."""
+    if firing != 0 and subtract:
+        return u - z[b, n] * thr
+    return u
+
+
 @jit
-def leaky_row(x, v, decay, gain, bias, thr, vreset, spiking, subtract, y, b):
-    """u = (decay*v + gain*x) + bias; spike if u > thr, then reset (see neurons.py)."""
+def leaky_row(x, v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge, firing,
+              z, y, b):
+    """u = (decay*v + gain*x) + bias; then the spike rule (see neurons.py)."""
     for n in range(x.shape[1]):
-        u = decay[n] * v[b, n] + gain[n] * x[b, n] + bias[n]
-        fire(u, thr[n], vreset[n], spiking, subtract, v, y, b, n)
+        vv = start_value(v, z, vreset[n], subtract, firing, b, n)
+        u = decay[n] * vv + gain[n] * x[b, n] + bias[n]
+        u = delayed_subtract(u, z, thr[n], subtract, firing, b, n)
+        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, v, z, y, b, n)
 
 
 @jit
-def cuba_row(x, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, spiking, subtract,
-             current_new, y, b):
-    """i' = i_decay*i + i_gain*x; c = i' or i; u = (decay*v + gain*c) + bias; spike."""
+def cuba_row(x, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking, subtract,
+             cap, ge, firing, z, current_new, y, b):
+    """i' = i_decay*i + i_gain*x; c = i' or i; u = (decay*v + gain*c) + bias; spike rule."""
     for n in range(x.shape[1]):
         i_old = i[b, n]
         i_new = i_decay[n] * i_old + i_gain[n] * x[b, n]
         c = i_new if current_new else i_old
         i[b, n] = i_new
-        u = decay[n] * v[b, n] + gain[n] * c + bias[n]
-        fire(u, thr[n], vreset[n], spiking, subtract, v, y, b, n)
+        vv = start_value(v, z, vreset[n], subtract, firing, b, n)
+        u = decay[n] * vv + gain[n] * c + bias[n]
+        u = delayed_subtract(u, z, thr[n], subtract, firing, b, n)
+        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, v, z, y, b, n)
 
 
 @jit
@@ -113,22 +157,24 @@ def add_row(acc, x, b):
 
 
 @parallel_jit
-def leaky_chunk(X, v, decay, gain, bias, thr, vreset, spiking, subtract, Y, rec_v, record):
+def leaky_chunk(X, v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge, firing,
+                z, Y, rec_v, record):
     """leaky_row over a chunk X (C, B, M), rows in parallel."""
     for b in numba.prange(X.shape[1]):
         for t in range(X.shape[0]):
-            leaky_row(X[t], v, decay, gain, bias, thr, vreset, spiking, subtract, Y[t], b)
+            leaky_row(X[t], v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge,
+                      firing, z, Y[t], b)
             if record:
                 rec_v[t, b] = v[b]
 
 
 @parallel_jit
-def cuba_chunk(X, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, spiking, subtract,
-               current_new, Y, rec_v, rec_i, record_v, record_i):
+def cuba_chunk(X, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking, subtract,
+               cap, ge, firing, z, current_new, Y, rec_v, rec_i, record_v, record_i):
     for b in numba.prange(X.shape[1]):
         for t in range(X.shape[0]):
-            cuba_row(X[t], v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, spiking,
-                     subtract, current_new, Y[t], b)
+            cuba_row(X[t], v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking,
+                     subtract, cap, ge, firing, z, current_new, Y[t], b)
             if record_v:
                 rec_v[t, b] = v[b]
             if record_i:
@@ -140,6 +186,18 @@ def dense_rows_sparse(x, wt, bias, has_bias, y):
     """dense_row for every row of x (R, K), rows in parallel."""
     for r in numba.prange(x.shape[0]):
         dense_row(x, wt, bias, has_bias, y, r)
+
+
+def neuron_args(p: dict, m: int, dtype) -> tuple:
+    """A neuron node's parameters as leaky_row takes them after x and v: (decay, gain,
+    bias, thr, vreset, vmin) arrays of (M,), then (spiking, subtract, cap, ge, firing)."""
+    zeros = np.zeros(m, dtype)
+    if p["spiking"]:
+        spike = (p["v_threshold"].reshape(-1), p["v_reset"].reshape(-1), p["v_min"].reshape(-1),
+                 True, bool(p["subtract"]), int(p["cap"]), bool(p["ge"]), int(p["firing"]))
+    else:
+        spike = (zeros, zeros, zeros, False, False, 1, False, 0)
+    return (p["v_decay"].reshape(-1), p["v_gain"].reshape(-1), p["v_bias"].reshape(-1), *spike)
 
 
 def empty_record(dtype) -> np.ndarray:

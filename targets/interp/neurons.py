@@ -7,8 +7,13 @@ so both give identical bits):
 leaky:  u = (v_decay*v + v_gain*x) + v_bias
 cuba:   i' = i_decay*i + i_gain*x;  c = i' (current "new") or i (current "previous");
         u = (v_decay*v + v_gain*c) + v_bias
-spiking neurons:  s = u > v_threshold;  v = v_reset (reset "value") or
-        u - v_threshold (reset "subtract") where s, else u;  output s (1.0 / 0.0)
+spiking neurons:  the spike rule ``fire`` of dialects/snn.py:
+        delayed firing first resets from the previous count z: v = v_reset where z > 0
+        (reset "value") before the equation above, or u = u - z*v_threshold after it
+        (reset "subtract");  u = max(u, v_min);
+        n = spike_count(u) (1.0 / 0.0, or a count for multi-spike neurons);
+        immediate: v = v_reset (value) or u - n*v_threshold (subtract) where n > 0, else
+        u; output n.  delayed-reset: v = u, output n;  late: v = u, output z;  then z = n
 non-spiking:  v = u;  output v
 """
 
@@ -24,26 +29,54 @@ class NeuronState:
         shape = (batch, *node.out_shape)
         self.v = np.broadcast_to(node.params["v_init"], shape).astype(dtype, copy=True)
         self.i = np.zeros(shape, dtype) if node.kind == "cuba" else None
+        delayed = node.params.get("spiking") and node.params["firing"]
+        self.z = np.zeros(shape, dtype) if delayed else None
 
 
 def step(node, state: NeuronState, x: np.ndarray) -> np.ndarray:
     p = node.params
+    spiking, firing = p["spiking"], p.get("firing", 0)
+    v = state.v
+    if spiking and firing and not p["subtract"]:
+        v = np.where(state.z > 0, p["v_reset"], v).astype(v.dtype, copy=False)
     if node.kind == "cuba":
         i_new = p["i_decay"] * state.i + p["i_gain"] * x
         c = i_new if p["current_new"] else state.i
         state.i = i_new
-        u = p["v_decay"] * state.v + p["v_gain"] * c + p["v_bias"]
+        u = p["v_decay"] * v + p["v_gain"] * c + p["v_bias"]
     else:
-        u = p["v_decay"] * state.v + p["v_gain"] * x + p["v_bias"]
-    if not p["spiking"]:
+        u = p["v_decay"] * v + p["v_gain"] * x + p["v_bias"]
+    if not spiking:
         state.v = u
         return u.copy()
-    s = u > p["v_threshold"]
+    thr = p["v_threshold"]
+    if firing and p["subtract"]:
+        u = u - state.z * thr
+    u = np.maximum(u, p["v_min"])
+    n = spike_count(u, thr, p["cap"], p["ge"])
+    if firing:
+        out = state.z if firing == 2 else n
+        state.v, state.z = u, n
+        return out
     if p["subtract"]:
-        state.v = np.where(s, u - p["v_threshold"], u)
+        state.v = np.where(n > 0, u - n * thr, u)
     else:
-        state.v = np.where(s, p["v_reset"], u).astype(u.dtype, copy=False)
-    return s.astype(u.dtype)
+        state.v = np.where(n > 0, p["v_reset"], u).astype(u.dtype, copy=False)
+    return n
+
+
+def spike_count(u: np.ndarray, thr: np.ndarray, cap: int, ge: bool) -> np.ndarray:
+    """Spikes of candidate potentials u (dialects/snn.py, ``fire``): 1.0 / 0.0 where
+    cap == 1, else the thresholds u holds, floor(u/thr) (ge) or ceil(u/thr) - 1 (gt),
+    at least 1 where the test passes and at most cap (0: no cap)."""
+    hit = u >= thr if ge else u > thr
+    if cap == 1:
+        return hit.astype(u.dtype)
+    q = u / thr
+    n = np.maximum(np.floor(q) if ge else np.ceil(q) - 1, 1)
+    if cap > 0:
+        n = np.minimum(n, cap)
+    return np.where(hit, n, 0).astype(u.dtype)
 
 
 class DelayLine:

@@ -71,6 +71,19 @@ class Plan:
     def outputs(self) -> list[Node]:
         return [n for n in self.nodes if n.kind == "output"]
 
+    def initial_output(self, k: int, batch: int) -> np.ndarray:
+        """What a delayed edge from node k delivers at step 0 (its "previous" output):
+        zero, or with loop_start=rest a stateless node's response to all-zero input
+        (an Affine or Conv gives its bias); neurons and delays give zero either way."""
+        from . import kernels
+
+        node = self.nodes[k]
+        zeros = np.zeros((batch, *node.out_shape), self.dtype)
+        if self.options.get("loop_start") != "rest" or node.kind not in kernels.STATELESS:
+            return zeros
+        rest = kernels.STATELESS[node.kind](node, np.zeros((batch, *node.in_shape), self.dtype))
+        return np.ascontiguousarray(rest, self.dtype)
+
     def index(self, name: str) -> int:
         for i, n in enumerate(self.nodes):
             if n.name == name:
@@ -81,7 +94,7 @@ class Plan:
 def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
     """Plan ``module`` (nir or snn stage); ``options`` go to ``discretize``."""
     from nirc.exporter import root_graph
-    from nirc.passes.discretize import discretize_module, recorded_options
+    from nirc.passes.discretize import discretize_module, recorded_options, with_defaults
     from nirc.passes.flatten_subgraphs import flatten
     from nirc.passes.group_layers import ungroup_layers
 
@@ -100,7 +113,11 @@ def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
     names = [_name(op) for op in ops]
     index = {op: i for i, op in enumerate(ops)}
     edges = [(names[index[v.owner]], names[i]) for i, op in enumerate(ops) for v in op.operands]
-    order, delayed = step_schedule(names, edges)
+    synaptic = set()
+    if with_defaults(recorded_options(module) or {})["synapse_delay"]:
+        weights = {names[i] for i, op in enumerate(ops) if op.name in WEIGHT_OPS}
+        synaptic = {e for e in edges if e[0] in weights}
+    order, delayed = step_schedule(names, edges, synaptic)
     position = {name: k for k, name in enumerate(order)}
     nodes: list[Node] = [None] * len(ops)  # type: ignore[list-item]
     for i, op in enumerate(ops):
@@ -111,6 +128,10 @@ def make_plan(module: ModuleOp, *, dtype=np.float32, **options) -> Plan:
         node.sources = [(position[s], (s, names[i]) in delayed) for s in sources]
         nodes[position[names[i]]] = node
     return Plan(nodes, dtype, recorded_options(module) or {})
+
+
+WEIGHT_OPS = ("nir.affine", "nir.linear", "nir.conv1d", "nir.conv2d")
+"""Nodes whose outgoing edges deliver one step late with synapse-delay=1."""
 
 
 def _name(op) -> str:
@@ -244,10 +265,23 @@ def node_dtype(get) -> np.dtype:
 
 
 def _spike_params(op, node, get):
+    """Threshold, reset and the spike rule of dialects/snn.py (``fire``): ``cap`` (1 single,
+    0 unbounded), ``ge`` (>= instead of >), ``firing`` 0 immediate / 1 delayed-reset /
+    2 late, ``v_min`` (-inf where unbounded)."""
     if node.params["spiking"]:
+        rule = op.spike_rule
         node.params["v_threshold"] = get("v_threshold")
         node.params["v_reset"] = get("v_reset")
         node.params["subtract"] = op.reset.data == "subtract"
+        node.params["cap"] = int(rule["max_spikes"])
+        node.params["ge"] = rule["spike_test"] == "ge"
+        node.params["firing"] = FIRING_CODES[rule["firing"]]
+        v_min = get("v_min")
+        node.params["v_min"] = (v_min if v_min is not None
+                                else np.full(node.out_shape, -np.inf, node_dtype(get)))
+
+
+FIRING_CODES = {"immediate": 0, "delayed-reset": 1, "late": 2}
 
 
 def _qneuron(op, node, get):

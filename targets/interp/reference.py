@@ -32,7 +32,7 @@ def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
             states[k] = DelayLine(node, batch, dtype)
     outputs: list[np.ndarray | None] = [np.zeros((batch, *n.out_shape), dtype) for n in nodes]
     delayed_sources = sorted({s for n in nodes for s, d in n.sources if d})
-    previous = {s: np.zeros((batch, *nodes[s].out_shape), dtype) for s in delayed_sources}
+    previous = {s: plan.initial_output(s, batch) for s in delayed_sources}
     recordings = {key: np.zeros((steps, batch, *_recorded_shape(nodes[key[0]])), dtype)
                   for key in record}
     for t in range(steps):

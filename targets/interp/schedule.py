@@ -17,6 +17,11 @@ file:
 For the usual recurrent layer (in -> lin -> lif, lif -> rec -> lif) this delays
 rec -> lif: the neuron sees its recurrent input from the previous step, which is
 what snnTorch, Norse, Rockpool and Lava do.
+
+Edges that are delayed anyway (``synaptic``: the outgoing edges of weight nodes under
+synapse-delay=1, as in Lava, where every Dense/Conv delivers one step late) are left
+out of the analysis: a cycle through a synapse is already broken by its delay, so
+the recurrent loop lif -> rec -> lif still has one step of delay in all, not two.
 """
 
 from __future__ import annotations
@@ -26,18 +31,28 @@ from collections.abc import Iterable
 import networkx as nx
 
 
-def step_schedule(names: Iterable[str], edges: Iterable[tuple[str, str]]
+def step_schedule(names: Iterable[str], edges: Iterable[tuple[str, str]],
+                  synaptic: set[tuple[str, str]] = frozenset()
                   ) -> tuple[list[str], set[tuple[str, str]]]:
-    """(evaluation order, set of delayed edges) for nodes with unique ``names``."""
+    """(evaluation order, set of delayed edges) for nodes with unique ``names``;
+    ``synaptic`` edges are delayed by their synapse (see the module docstring)."""
     g = nx.DiGraph()
     g.add_nodes_from(names)
     g.add_edges_from(edges)
     dag = nx.condensation(g)
     members = {c: sorted(dag.nodes[c]["members"]) for c in dag.nodes}
     order: list[str] = []
-    delayed: set[tuple[str, str]] = set()
+    delayed: set[tuple[str, str]] = set(synaptic)
     for c in nx.lexicographical_topological_sort(dag, key=lambda c: members[c][0]):
         component = members[c]
+        if synaptic and len(component) > 1:
+            # components stay in the order of all edges (the chunked engine computes a
+            # source's chunk before its readers'); inside one, synapse delays break cycles
+            inner = [(u, v) for u, v in g.subgraph(component).edges if (u, v) not in synaptic]
+            inner_order, inner_delayed = step_schedule(component, inner)
+            order.extend(inner_order)
+            delayed |= inner_delayed
+            continue
         if len(component) == 1:
             (node,) = component
             order.append(node)

@@ -227,6 +227,7 @@ def _neuron(out: FloatLayer, neuron, name: str) -> None:
         raise NircError("Loihi's membrane adds this step's current: discretize with current=new",
                         node=name, field="current")
     if isinstance(neuron, SPIKING):
+        neuron.require_spike_rule("Loihi 2 (one spike per step when v > vth)")
         if neuron.reset.data != "value" or np.any(get("v_reset") != 0):
             raise NircError("Loihi 2 resets v to 0 after a spike: discretize with reset=value "
                             "and v_reset = 0", node=name, field="reset")

@@ -247,6 +247,8 @@ def _population(layer: LayerOp, role: str, start: int, stop: int, latency: int) 
     if spiking and neuron.reset.data != "subtract":
         raise NircError("Xylo resets by subtracting the threshold: discretize with "
                         "reset=subtract (the xylo target's default)", node=name, field="reset")
+    if spiking:  # the spike count and test differ in kind only: the fidelity check measures it
+        neuron.require_spike_rule("Xylo", max_spikes=None, spike_test=("gt", "ge"))
     shape = neuron.output_shape
     if np.any(get("v_init") != 0):
         warnings.warn(f"'{name}': Xylo starts every neuron at v = 0; v_init is ignored")
