@@ -7,8 +7,8 @@ on the edges, Linear heads as convolutions, legality against the chip's limits i
 targets/speck/chips.py), each layer discretized as sinabs does (targets/speck/arith.py)
 and the layers assigned to cores by bipartite matching.  The root graph becomes Input
 -> speck.network -> Output; the op's ``quant`` attribute records, per layer, its core,
-scale, thresholds, weight SQNR and memory use.  Run ``discretize{reset=subtract}`` and
-``fuse`` first.
+scale, thresholds, weight SQNR and memory use.  Run ``discretize{reset=subtract
+spikes=multi spike-test=ge v-min=neg-threshold}`` (Speck's IAF) and ``fuse`` first.
 """
 
 from __future__ import annotations

@@ -23,8 +23,11 @@ may hold only Input, Output, layers, SumPool2d and Flatten, and:
 - neurons: IF only.  Speck neurons do not leak (no time constant; a bias is a constant
   input); a LIF/CubaLIF with a leak is an error.  One threshold per layer: uniform NIR
   arrays collapse, non-uniform ones are an error.  Reset by subtraction
-  (``MembraneSubtract``, the only one multi-spike sinabs uses here).  ``threshold_low``
-  is -v_threshold: sinabs' ``from_nir`` gives ``IAFSqueeze(min_v_mem=-v_threshold)``.
+  (``MembraneSubtract``, the only one multi-spike sinabs uses here), several spikes per
+  bin without a cap, v >= threshold fires, v clamped at ``threshold_low`` = -v_threshold
+  (sinabs' ``from_nir`` gives ``IAFSqueeze(min_v_mem=-v_threshold)``): the neuron must be
+  discretized so (``reset=subtract spikes=multi spike-test=ge v-min=neg-threshold``, what
+  the speck target's pipeline does), so that the float graph computes what the chip does.
 - IF's r (v_gain): sinabs' ``from_nir`` ignores it (and v_reset).  nirc folds r into the
   weights and bias of each output channel (exact: v += r (W x + b)), so the chip computes
   what the graph says; an r that varies within a channel is an error.  With r = 1 (as in
@@ -280,6 +283,8 @@ def _neuron(neuron, name: str, shape) -> tuple[float, np.ndarray]:
     if neuron.reset.data != "subtract":
         raise NircError("Speck (sinabs' multi-spike IAF) resets by subtracting the threshold: "
                         "discretize with reset=subtract", node=name, field="reset")
+    who = "Speck (sinabs' IAF: MultiSpike without a cap, v >= threshold)"
+    neuron.require_spike_rule(who, max_spikes=(0,), spike_test=("ge",), v_min=True)
     if np.any(neuron.array("v_init") != 0):
         raise NircError("Speck's neurons start at v = 0", node=name, field="v_init")
     nshape = tuple(neuron.output_shape)
@@ -292,6 +297,10 @@ def _neuron(neuron, name: str, shape) -> tuple[float, np.ndarray]:
     if not values[0] > 0:
         raise NircError(f"the threshold must be > 0, found {values[0]:.6g}", node=name,
                         field="v_threshold")
+    v_min = neuron.array("v_min")
+    if v_min is None or np.any(np.broadcast_to(v_min, nshape) != -thr):
+        raise NircError("Speck clamps v at threshold_low = -v_threshold (sinabs' min_v_mem): "
+                        "discretize with v-min=neg-threshold", node=name, field="v_min")
     gain = np.broadcast_to(np.asarray(neuron.array("v_gain"), np.float64), nshape).reshape(shape)
     per_channel = gain.reshape(shape[0], -1)
     if np.any(per_channel != per_channel[:, :1]):

@@ -1,7 +1,7 @@
 """``--target speck``: SynSense Speck (DYNAP-CNN) as sinabs 3.1.3 configures it.
 
-Pipeline: ``flatten-subgraphs``, ``discretize{reset=subtract}`` (Speck's IAF subtracts
-the threshold), ``fuse``, ``lower-to-speck{chip=...}`` (mapping.py, arith.py, core
+Pipeline: ``flatten-subgraphs``, ``discretize{reset=subtract spikes=multi spike-test=ge
+v-min=neg-threshold}`` (Speck's IAF, ``SPIKE_RULE``), ``fuse``, ``lower-to-speck{chip=...}`` (mapping.py, arith.py, core
 assignment).  Outputs: ``<stem>.speck.json`` (per core the fields of sinabs' config dict,
 emit.py) and ``<stem>.mlir`` (the lowered module: one ``speck.network`` op; ``nirc run``
 simulates it bit for bit, sim.py).  The report gives per layer its core, memory use,
@@ -21,6 +21,12 @@ from ..base import Option, Target, discretize_spec, lowered_op
 from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
 from .chips import CHIPS, speck_resources
+
+SPIKE_RULE = {"reset": "subtract", "spikes": "multi", "spike_test": "ge", "v_min": "neg-threshold"}
+"""The discretize options of Speck's IAF as sinabs 3.1.3 models it (docs/conventions.md,
+profile sinabs): several spikes per bin (MultiSpike, no cap), v >= threshold fires, reset
+by subtraction (MembraneSubtract), v clamped at -v_threshold (from_nir's min_v_mem); so
+the fidelity check's float reference computes what the chip computes."""
 
 OPTIONS = {
     "chip": Option(str, "speck2f", f"the Speck part: {', '.join(CHIPS)}"),
@@ -43,7 +49,7 @@ class SpeckTarget(Target):
         return speck_resources(self.chip)
 
     def pipeline(self, sim: dict[str, Any]) -> list[str]:
-        sim = {**sim, "reset": sim.get("reset") or "subtract"}
+        sim = {**sim, **{k: sim.get(k) or v for k, v in SPIKE_RULE.items()}}
         return ["flatten-subgraphs", discretize_spec(sim), "fuse",
                 f"lower-to-speck{{chip={self.chip.name}}}"]
 
