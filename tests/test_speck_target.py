@@ -173,16 +173,19 @@ def test_each_rule_broken_is_one_line_exit_1_and_nothing_written(tmp_path):
               "leaky": (_leaky(), "node 'if', field 'tau'"),
               "ten": (_deep(10), "node 'n9', field 'cores'")}
     nirc = str(Path(sys.executable).parent / "nirc")
-    for name, (graph, where) in graphs.items():
+    procs = {}
+    for name, (graph, _) in graphs.items():  # all at once: the machine has 2 cores
         path = tmp_path / f"{name}.nir"
         nir.write(str(path), graph)
-        out = tmp_path / f"out_{name}"
-        proc = subprocess.run([nirc, "compile", str(path), "--target", "speck", "-o", str(out)],
-                              capture_output=True, text=True)
-        assert proc.returncode == 1, proc.stderr
-        lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"error: {path}: {where}: "), lines
-        assert not out.exists()
+        procs[name] = subprocess.Popen([nirc, "compile", str(path), "--target", "speck", "-o",
+                                        str(tmp_path / f"out_{name}")],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for name, (_, where) in graphs.items():
+        _, stderr = procs[name].communicate(timeout=300)
+        assert procs[name].returncode == 1, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / name}.nir: {where}: "), lines
+        assert not (tmp_path / f"out_{name}").exists()
 
 
 def branching() -> nir.NIRGraph:
@@ -381,8 +384,8 @@ def test_the_report_compares_with_the_float_graph_under_speck_spiking():
     v >= threshold, clamp at -threshold): on cnn_sinabs the output spike counts agree as
     well as sinabs' own float network does with the chip's (0.82 on 300 bins x 16 samples,
     bench/bench_speck.py), far above the 0.10 of nirc's default single-spike reference."""
-    result, _ = compile_speck(cnn_module(), "speck{fidelity-steps=150 fidelity-batch=4}")
+    result, _ = compile_speck(cnn_module(), "speck{fidelity-steps=120 fidelity-batch=3}")
     f = result.report["speck"]["fidelity"]
     assert result.report["options"]["spikes"] == "multi"
-    assert f["steps"] == 150 and f["mean"] > 0.7, f
+    assert f["steps"] == 120 and f["mean"] > 0.7, f
     assert abs(f["spikes_float"] - f["spikes_chip"]) < 0.1 * f["spikes_chip"]
