@@ -40,5 +40,10 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return SPINNAKER2
 
+    def get_speck() -> Dialect:
+        from .speck import SPECK
+
+        return SPECK
+
     return {"nir": get_nir, "snn": get_snn, "qsnn": get_qsnn, "xylo": get_xylo,
-            "loihi2": get_loihi2, "spinnaker2": get_spinnaker2}
+            "loihi2": get_loihi2, "speck": get_speck, "spinnaker2": get_spinnaker2}

@@ -61,6 +61,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerToSpinnaker2
 
+    def lower_to_speck() -> type[ModulePass]:
+        from .lower_to_speck import LowerToSpeck
+
+        return LowerToSpeck
+
     def canonicalize() -> type[ModulePass]:
         from xdsl.transforms.canonicalize import CanonicalizePass
 
@@ -82,6 +87,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-to-xylo": lower_to_xylo,
         "lower-to-loihi2": lower_to_loihi2,
         "lower-to-spinnaker2": lower_to_spinnaker2,
+        "lower-to-speck": lower_to_speck,
         "canonicalize": canonicalize,
         "dce": dce,
     }

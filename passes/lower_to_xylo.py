@@ -20,9 +20,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 from xdsl.passes import ModulePass
 
-from nirc.diagnostics import NircError
-
-from .records import record_attr, record_row, replace_graph_body
+from .records import lowering_start, record_attr, record_row, replace_graph_body
 
 
 @dataclass(frozen=True)
@@ -40,19 +38,11 @@ def lower_to_xylo(module: ModuleOp, chip_name: str, per_channel: bool) -> None:
     from nirc.dialects.arrays import to_dense
     from nirc.dialects.nir_base import signal_type
     from nirc.dialects.xylo import NEURON_FIELDS, WEIGHT_FIELDS, NetworkOp
-    from nirc.exporter import root_graph
-    from nirc.passes.discretize import recorded_options
     from nirc.targets.xylo.arith import quantize_network
     from nirc.targets.xylo.chips import CHIPS
     from nirc.targets.xylo.mapping import map_network
 
-    chip = CHIPS.get(chip_name)
-    if chip is None:
-        raise NircError(f"unknown Xylo chip '{chip_name}' (chips: {', '.join(CHIPS)})")
-    options = recorded_options(module)
-    if options is None:
-        raise NircError("the network is not discretized: run 'discretize{reset=subtract}' first")
-    graph = root_graph(module)
+    chip, options, graph = lowering_start(module, CHIPS, chip_name, "Xylo")
     net = map_network(graph, chip)
     config, extra = quantize_network(net, chip, float(options["dt"]), per_channel)
     report = extra["report"]

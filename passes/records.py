@@ -1,6 +1,6 @@
 """Small result records that passes attach to ops and modules (``quant`` on a layer,
 ``nirc.partition`` and ``nirc.quantize`` on a module): plain str/int/float values as
-a dictionary attribute, and back; and the graph rewrite the chip lowerings end with."""
+a dictionary attribute, and back; and what the chip lowerings begin and end with."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def record_row(row: dict, skip: tuple[str, ...] = ("layer",)) -> DictionaryAttr:
             continue
         out[key] = ",".join(str(v) for v in value) if isinstance(value, list) else value
     return record_attr(out)
+
+
+def lowering_start(module, chips: dict, chip_name: str, title: str):
+    """(the chip, the discretization options the module records, its root graph) for a
+    chip lowering, or the error: an unknown chip, a module not yet discretized."""
+    from nirc.diagnostics import NircError
+    from nirc.exporter import root_graph
+    from nirc.passes.discretize import recorded_options
+
+    chip = chips.get(chip_name)
+    if chip is None:
+        raise NircError(f"unknown {title} chip '{chip_name}' (chips: {', '.join(chips)})")
+    options = recorded_options(module)
+    if options is None:
+        raise NircError("the network is not discretized: run 'discretize{reset=subtract}' first")
+    return chip, options, root_graph(module)
 
 
 def replace_graph_body(graph, new) -> None:

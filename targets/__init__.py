@@ -34,8 +34,13 @@ def get_all_targets() -> dict[str, Callable[[], type]]:
 
         return Spinnaker2Target
 
+    def speck() -> type:
+        from .speck.target import SpeckTarget
+
+        return SpeckTarget
+
     return {"interp": interp, "generic": generic, "xylo": xylo, "loihi2": loihi2,
-            "spinnaker2": spinnaker2}
+            "speck": speck, "spinnaker2": spinnaker2}
 
 
 def make_target(spec: str):

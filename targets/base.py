@@ -85,6 +85,14 @@ class Target:
         nirc's defaults, the options given explicitly over both."""
         return {**sim, **{k: v for k, v in self.CHIP_RULES.items() if k not in sim}}
 
+    def choice(self, name: str, choices: dict[str, Any]) -> Any:
+        """``choices[value of option name]``, or an error listing the choices."""
+        value = self.options[name]
+        if value not in choices:
+            raise NircError(f"target '{self.name}' option '{name}' must be one of "
+                            f"{', '.join(choices)}, got {value!r}")
+        return choices[value]
+
     def spec(self) -> str:
         """The target with every option, as ``--target`` would take it."""
         shown = spec_options(self.options)

@@ -207,6 +207,10 @@ def _engine(engine: str, plan: Plan):
         from nirc.targets.spinnaker2 import engine as spinnaker2_engine
 
         return spinnaker2_engine.run
+    if any(n.kind == "speck" for n in plan.nodes):
+        from nirc.targets.speck import engine as speck_engine
+
+        return speck_engine.run
     convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
     integer = any(n.kind == "qneuron" for n in plan.nodes)
     if integer and engine == "fast":

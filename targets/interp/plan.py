@@ -25,6 +25,7 @@ cuba       snn.cuba_li / snn.cuba_lif
 qneuron    qsnn.neuron: integer arithmetic (``integer.py``); the plan is float64
 xylo       xylo.network: a whole Xylo chip (targets/xylo/engine.py runs it)
 loihi2     loihi2.network: a netx network (targets/loihi2/engine.py runs it)
+speck      speck.network: Speck's cores (targets/speck/engine.py runs it)
 spinnaker2 spinnaker2.network: a py-spinnaker2 network (targets/spinnaker2/engine.py)
 =========  =====================================================================
 """
@@ -309,6 +310,11 @@ def _loihi2(op, node, get):
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
+def _speck(op, node, get):
+    node.kind = "speck"
+    node.params = {"network": op.network()}
+
+
 def _spinnaker2(op, node, get):
     node.kind = "spinnaker2"
     node.params = {"network": op.network(), "latency": op.integer("latency"),
@@ -327,5 +333,6 @@ _BUILDERS = {
     "qsnn.neuron": _qneuron,
     "xylo.network": _xylo,
     "loihi2.network": _loihi2,
+    "speck.network": _speck,
     "spinnaker2.network": _spinnaker2,
 }

@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from nirc.diagnostics import NircError
-
 from ..base import Option, Target, discretize_spec, lowered_op, percent
 from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
@@ -49,10 +47,7 @@ class XyloTarget(Target):
 
     def __init__(self, **options: Any):
         super().__init__(**options)
-        if self.options["chip"] not in CHIPS:
-            raise NircError(f"target 'xylo' option 'chip' must be one of {', '.join(CHIPS)}, "
-                            f"got {self.options['chip']!r}")
-        self.chip = CHIPS[self.options["chip"]]
+        self.chip = self.choice("chip", CHIPS)
 
     def resources(self) -> ResourceModel:
         return self.chip.resources()

@@ -11,8 +11,7 @@
 # with a message on the first failure.
 set -euo pipefail
 
-die() { echo "build_env.sh: ERROR: $*" >&2; exit 1; }
-say() { echo "build_env.sh: $*"; }
+. "$(cd "$(dirname "$0")" && pwd)/../../oracle_env.sh"
 
 [ $# -eq 1 ] || die "usage: bash build_env.sh VENV_DIR"
 VENV=$1
@@ -37,38 +36,9 @@ PINS=(
 LAVA=(lava-nc==0.10.0 lava-dl==0.6.0)
 
 # 1. venv -------------------------------------------------------------------------------
-if [ -x "$VENV/bin/python" ]; then
-  say "venv exists: $VENV"
-else
-  command -v "$PY" >/dev/null || die "$PY not found (set PYTHON=/path/to/python3.11)"
-  say "creating venv $VENV with $PY"
-  "$PY" -m venv "$VENV" || die "venv creation failed"
-fi
-VPY=$VENV/bin/python
+make_venv "$VENV" "$PY"
 "$VPY" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
   || die "$VENV is not a Python 3.11 venv (the patches below are for 3.11)"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-
-# "name==ver ..." -> exit 0 iff every distribution is installed at exactly that version
-# (a local version label such as torch's "+cpu" is ignored).
-have() {
-  "$VPY" - "$@" <<'EOF'
-import sys
-from importlib.metadata import version, PackageNotFoundError
-missing = []
-for spec in sys.argv[1:]:
-    name, want = spec.split("==")
-    try:
-        got = version(name).split("+")[0]
-    except PackageNotFoundError:
-        got = None
-    if got != want:
-        missing.append(f"{spec} (have {got})")
-if missing:
-    print("  missing: " + ", ".join(missing))
-    sys.exit(1)
-EOF
-}
 
 # 2. pinned dependencies -----------------------------------------------------------------
 if have "${PINS[@]}"; then

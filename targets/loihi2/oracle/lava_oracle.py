@@ -11,7 +11,6 @@ runs in ~0.5-1 s.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,22 +21,16 @@ from ..netx import NetxNetwork, write_netx
 
 HERE = Path(__file__).resolve().parent
 RUN_LAVA = HERE / "run_lava.py"
-REPO_ROOT = HERE.parents[2]          # targets/loihi2/oracle -> the repository root
 ENV_VAR = "NIRC_LAVA_PYTHON"
-DEFAULT_PYTHONS = (REPO_ROOT.parent / "lava-venv" / "bin" / "python", Path("/tmp/lava-venv/bin/python"))
 
 
 def lava_python() -> str | None:
     """The oracle venv's python: ``$NIRC_LAVA_PYTHON`` if set (an empty value disables the
     oracle), else ../lava-venv/bin/python next to the repository root (where .ci/run
     builds it), else /tmp/lava-venv/bin/python (a developer's); None if there is none."""
-    if ENV_VAR in os.environ:
-        value = os.environ[ENV_VAR]
-        return value if value and os.access(value, os.X_OK) else None
-    for path in DEFAULT_PYTHONS:
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    return None
+    from ...oracles import oracle_python
+
+    return oracle_python(ENV_VAR, "lava-venv")
 
 
 def run_lava(network: NetxNetwork, raster: np.ndarray, steps: int | None = None,

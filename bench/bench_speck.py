@@ -1,0 +1,156 @@
+"""Speck target: compile time of cnn_sinabs, and nirc's Speck simulator against sinabs.
+
+    python bench/bench_speck.py [--repeat N] [--steps T] [--batch B] [--threads K]
+
+1. ``nirc compile cnn_sinabs.nir --target 'speck{fidelity-steps=0}'`` as a real
+   subprocess (start-up, imports, read, the whole pipeline, emit, atomic writes), best
+   and median of N after one unmeasured warm-up; start-up is the wall time of ``nirc
+   --version``.  Goal: < 1 s beyond start-up.  The in-process ``compile_module`` alone
+   is printed too.
+2. The simulator: cnn_sinabs compiled for Speck, Bernoulli input events (5% per pixel
+   and bin, seed 0), T = 100 bins, batch 32.  nirc runs ``targets/speck/sim.simulate``
+   (numba, one thread; a warm-up call first); sinabs 3.1.3 (the oracle venv,
+   targets/speck/oracle) runs ``DynapcnnNetwork(..., discretize=True)``'s forward on
+   the same input as one (B*T, 2, 34, 34) tensor, torch on each of ``--threads``
+   (default 1 and 2: this machine's cores), N forwards in its process, not while nirc
+   runs.  Wall time (best and median) and process CPU time (best; less sensitive to other
+   work on a shared machine) for both; the outputs are checked to be equal.  Goal: nirc
+   >= 10x sinabs.
+
+3. Fidelity: sinabs' float network (``discretize=False``) vs nirc's Speck simulation on
+   the compile report's generated input (300 bins, 16 samples, rate 0.1, seed 0), with
+   the report's agreement measure: what 8-bit discretization alone costs, under sinabs'
+   own semantics (multi-spike IAF).
+
+Prints one line per measurement and the ratios; always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_compile import wall  # noqa: E402  (a warm-up run, then N timed subprocesses)
+
+REPO = Path(__file__).resolve().parents[1]
+CNN = REPO.parent / "shared" / "conformance" / "nir-paper" / "cnn_sinabs.nir"
+
+
+def compile_time(repeat: int) -> None:
+    nirc = str(Path(sys.executable).parent / "nirc")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = wall([nirc, "--version"], repeat)
+        full = wall([nirc, "compile", str(CNN), "--target", "speck{fidelity-steps=0}", "-o", tmp],
+                    repeat)
+    from nirc.compile import compile_module
+    from nirc.loading import load_module
+
+    inproc = []
+    for _ in range(repeat):
+        module = load_module(str(CNN))
+        t = time.perf_counter()
+        compile_module(module, "cnn_sinabs.nir", "speck{fidelity-steps=0}", {})
+        inproc.append(time.perf_counter() - t)
+    beyond = min(full) - min(start)
+    print(f"start-up   nirc --version: best {min(start):.3f} s, median {statistics.median(start):.3f} s")
+    print(f"compile    nirc compile cnn_sinabs --target speck: best {min(full):.3f} s, median "
+          f"{statistics.median(full):.3f} s; beyond start-up {beyond:.3f} s (goal < 1 s: "
+          f"{'met' if beyond < 1 else 'MISSED'})")
+    print(f"in-process compile_module: best {min(inproc):.3f} s, median {statistics.median(inproc):.3f} s")
+
+
+def simulator(repeat: int, steps: int, batch: int, threads: list[int]) -> None:
+    from nirc.compile import compile_module
+    from nirc.loading import load_module
+    from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python
+    from nirc.targets.speck.sim import simulate
+    from nirc.targets.speck.target import network_op
+
+    module = load_module(str(CNN))
+    compile_module(module, "cnn_sinabs.nir", "speck{fidelity-steps=0}", {})
+    net = network_op(module).network()
+    x = (np.random.default_rng(0).random((steps, batch, 2, 34, 34)) < 0.05).astype(np.int64)
+    t = time.perf_counter()
+    ours = simulate(net, x)["output"]
+    first = time.perf_counter() - t
+    wall_s, cpu_s = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        simulate(net, x)
+        wall_s.append(time.perf_counter() - t)
+        cpu_s.append(time.process_time() - c)
+    best, best_cpu = min(wall_s), min(cpu_s)
+    print(f"nirc       speck sim (one thread), cnn_sinabs T={steps} batch {batch}: wall best "
+          f"{best:.3f} s, median {statistics.median(wall_s):.3f} s, CPU best {best_cpu:.3f} s "
+          f"(first call {first:.3f} s); {steps * batch / best:,.0f} sample-bins/s; "
+          f"output spikes {int(ours.sum())}")
+    if sinabs_python() is None:
+        print("sinabs     skipped: no oracle venv (bash targets/speck/oracle/build_env.sh ../sinabs-venv)")
+        return
+    for k in threads:
+        theirs = SinabsRun([(str(CNN), x, {"repeat": repeat})], threads=k).results(timeout=1800)[0]
+        if isinstance(theirs, str):
+            print(f"sinabs     failed:\n{theirs}")
+            return
+        same = np.array_equal(ours, theirs["output"].reshape(ours.shape))
+        wall_t, cpu_t = theirs["seconds_all"], theirs["cpu_seconds_all"]
+        print(f"sinabs     DynapcnnNetwork forward, {k} torch thread(s): wall best {wall_t.min():.3f} s, "
+              f"median {float(np.median(wall_t)):.3f} s, CPU best {cpu_t.min():.3f} s; "
+              f"{steps * batch / wall_t.min():,.0f} sample-bins/s; outputs equal: {same}")
+        ratio = wall_t.min() / best
+        print(f"ratio      nirc / sinabs ({k} thread(s)): wall {ratio:.1f}x, CPU time "
+              f"{cpu_t.min() / best_cpu:.1f}x (goal >= 10x: {'met' if ratio >= 10 else 'MISSED'})")
+
+
+def fidelity(steps: int, batch: int, seed: int = 0, rate: float = 0.1) -> None:
+    """cnn_sinabs: sinabs' float network (``discretize=False``: the same layers, multi-spike
+    IAF, thresholds and min_v_mem unscaled) vs nirc's Speck simulation, with the compile
+    report's agreement measure (targets/fidelity.py) on its generated input."""
+    from nirc.compile import compile_module
+    from nirc.loading import load_module
+    from nirc.targets.fidelity import compare
+    from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python
+    from nirc.targets.speck.sim import simulate
+    from nirc.targets.speck.target import network_op
+
+    if sinabs_python() is None:
+        return
+    module = load_module(str(CNN))
+    compile_module(module, "cnn_sinabs.nir", "speck{fidelity-steps=0}", {})
+    x = (np.random.default_rng(seed).random((steps, batch, 2, 34, 34)) < rate).astype(np.int64)
+    ours = simulate(network_op(module).network(), x)["output"].reshape(steps, batch, -1)
+    theirs = SinabsRun([(str(CNN), x, {"discretize": False})]).results(timeout=1800)[0]
+    if isinstance(theirs, str):
+        print(f"sinabs     float network failed:\n{theirs}")
+        return
+    f = compare(theirs["output"].reshape(steps, batch, -1), ours, 0, True)
+    print(f"fidelity   sinabs float network (discretize=False) vs nirc Speck, {batch} samples x "
+          f"{steps} steps (rate {rate}, seed {seed}): agreement {f['mean']:.3f}, same decision "
+          f"{f['same_decision']:.0%}; output spikes float {f['spikes_float']}, Speck {f['spikes_chip']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    if not CNN.exists():
+        print(f"skipped: {CNN} not found")
+        return 0
+    compile_time(args.repeat)
+    simulator(args.repeat, args.steps, args.batch, args.threads)
+    fidelity(300, 16)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
