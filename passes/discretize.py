@@ -51,7 +51,9 @@ the interpreter's plan:
                             snntorch, norse, lava, spyx, rockpool, sinabs, ...); options
                             given explicitly override the profile's
     synapse-delay=0|1       1: every weight node (Affine, Linear, Conv) delivers its result
-                            one step later (Lava's Dense/Conv processes, Loihi)
+                            one step later, y[t] = W x[t-1] + b with x[-1] = 0: spikes
+                            travel late, an Affine's bias arrives from step 0 (Lava's
+                            Dense/Conv processes and its neuron bias, Loihi)
     loop-start=zero|rest    what a delayed edge (one closing a cycle, or a synapse delay)
                             delivers at step 0: zero (nirc), or its source's response to
                             all-zero input, so a recurrent Affine gives its bias (snnTorch's

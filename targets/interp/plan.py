@@ -75,12 +75,20 @@ class Plan:
     def initial_output(self, k: int, batch: int) -> np.ndarray:
         """What a delayed edge from node k delivers at step 0 (its "previous" output):
         zero, or with loop_start=rest a stateless node's response to all-zero input
-        (an Affine or Conv gives its bias); neurons and delays give zero either way."""
+        (an Affine or Conv gives its bias); neurons and delays give zero either way.
+        With synapse_delay=1 a weight node's delayed output is y[t] = W x[t-1] + b with
+        x[-1] = 0, so it delivers its bias from step 0: only spikes travel late, the bias
+        is a constant input of the neuron (Lava's ``bias_mant``, lava/proc/lif/models.py;
+        checked against Lava's float models in tests/test_lava_float_peer.py)."""
+        from nirc.passes.discretize import with_defaults
+
         from . import kernels
 
         node = self.nodes[k]
         zeros = np.zeros((batch, *node.out_shape), self.dtype)
-        if self.options.get("loop_start") != "rest" or node.kind not in kernels.STATELESS:
+        options = with_defaults(self.options)
+        synaptic = options["synapse_delay"] and node.kind in ("dense", "conv")
+        if not (options["loop_start"] == "rest" or synaptic) or node.kind not in kernels.STATELESS:
             return zeros
         rest = kernels.STATELESS[node.kind](node, np.zeros((batch, *node.in_shape), self.dtype))
         return np.ascontiguousarray(rest, self.dtype)
