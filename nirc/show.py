@@ -21,6 +21,11 @@ from .exporter import root_graph
 def summarize(module: ModuleOp, source: str, max_cycles: int = 20) -> str:
     lines: list[str] = []
     _graph(root_graph(module), source, lines, indent="", max_cycles=max_cycles)
+    from .producer import guess_producer
+
+    guess = guess_producer(module)
+    if guess is not None:
+        lines.append(guess.text())
     return "\n".join(lines) + "\n"
 
 
