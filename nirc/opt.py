@@ -95,7 +95,8 @@ def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
     is the default profile of its ``discretize`` passes (nirc/profiles.py);
     ``printing`` (driver.IRPrinting) the IR dumps, ``timer`` (driver.Timer) collects
     the time of parsing, of each pass and of printing.  With ``verify_diagnostics`` and
-    annotations in the input, a mismatch raises ``NircError`` listing each failure."""
+    annotations in the input, each mismatch is an ``error:`` line on stderr and then
+    ``NircError`` is raised (nothing is printed to stdout)."""
     import time
 
     from . import expected_diagnostics as expect
@@ -150,8 +151,11 @@ def run_opt(source: str, spec: str, *, print_ir_after_all: bool = False,
             failures += _check_chunk(source, chunk, line + 1, produced)
         if chunk is not None:
             line += chunk.count("\n")
-    if failures:
-        raise NircError("--verify-diagnostics: " + "; ".join(failures))
+    if failures:  # one line each, then the summary line of the error exit
+        for failure in failures:
+            sys.stderr.write(f"error: {failure}\n")
+        raise NircError(f"--verify-diagnostics: {len(failures)} mismatch(es) between the "
+                        "expected-* annotations and the diagnostics", file=source)
     return "// -----\n".join(outputs)
 
 
@@ -164,6 +168,7 @@ def _check_chunk(source: str, chunk: str, first_line: int, produced: list) -> li
     for kind, what in produced:
         if isinstance(what, NircError):
             message = str(NircError(what.message, node=what.node, field=what.field))
+            message = message.splitlines()[0]  # not a parse error's quoted source line
             line = expect.diagnostic_line(what.file, message, chunk, first_line)
         else:
             message = str(what)
