@@ -339,6 +339,7 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
 @click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
 @click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
 @click.option("-t", "--target", "target", default=None, metavar="TARGET[{OPTIONS}]",
+              shell_complete=complete_targets,
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")

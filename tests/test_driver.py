@@ -232,3 +232,18 @@ def test_documented_completion_script_and_a_real_completion_request():
            "COMP_WORDS": "nirc compile g.nir --target xy", "COMP_CWORD": "4"}
     answer = subprocess.run([nirc], env=env, capture_output=True, text=True, timeout=60)
     assert answer.stdout.split() == ["plain,xylo"]
+
+
+def test_annotation_lines_follow_mlir_offsets():
+    """MLIR's rule: an annotation names its own line, @+N / @-N lines after / before it,
+    @above / @below the neighbours (lines counted from the chunk's first line)."""
+    from nirc.expected_diagnostics import annotations
+
+    text = ("a // expected-error {{x}}\n"
+            "// expected-warning@+2 {{y}}\n"
+            "b\n"
+            "c // expected-error@-1 {{z}} // expected-error@above {{w}}\n"
+            "// expected-error@below {{v}}\n")
+    found = [(e.kind, e.text, e.line) for e in annotations(text, first_line=10)]
+    assert found == [("error", "x", 10), ("warning", "y", 13), ("error", "z", 12),
+                     ("error", "w", 12), ("error", "v", 15)]
