@@ -2,11 +2,12 @@
 
 Steps: load the graph (.nir, .nirt or textual IR); build the target from its spec
 (``generic{cores=8}``); run ``target.pipeline(options)`` as one xDSL pass pipeline
-(verifying after each pass, dumping the IR with ``--print-ir-after-all``); check the
-target's legality rules; emit its files; write them (and the JSON report) into the
-output directory, each atomically and only after everything succeeded, so that an
-error leaves no partial output.  The human report (stdout) names the options used,
-the cores and memory used, and every warning.
+(verifying after each pass, with the IR dumps, timing and terminal feedback of
+nirc/driver.py); check the target's legality rules; emit its files; write them (and the
+JSON report) into the output directory, each atomically and only after everything
+succeeded, so that an error leaves no partial output.  ``--stop-after PASS`` /
+``--emit-stage STAGE`` end the pipeline early and write the IR instead.  The human
+report (stdout) names the options used, the cores and memory used, and every warning.
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ def _compile(module, source: str, target, sim: dict[str, Any], *, print_ir_after
         printing = IRPrinting(after_all=print_ir_after_all, elide_over=elide_over)
     _check_printed_names(printing, passes)
     stop = stop_index(passes, stop_after, emit_stage)
+    if stop is not None and min_agreement is not None:
+        import click
+
+        raise click.UsageError("--min-agreement needs the fidelity check, which "
+                               "--stop-after and --emit-stage skip")
     ran = passes if stop is None else passes[:stop[0]]
     pipeline = build_pipeline(",".join(ran), printing=printing, timer=timer, feedback=feedback)
     stem = Path(source).stem if source != "-" else "module"
