@@ -69,7 +69,7 @@ class Feedback:
         self.open: str | None = None
 
     def start(self, name: str) -> None:
-        self._end_line()
+        self.end_line()
         self.stream.write(f"  {name} ...")
         self.stream.flush()
         self.open = name
@@ -78,7 +78,7 @@ class Feedback:
         if self.open == name:
             self.stream.write(f" {seconds:.3f} s\n")
         else:
-            self._end_line()
+            self.end_line()
             self.stream.write(f"  {name} {seconds:.3f} s\n")
         self.stream.flush()
         self.open = None
@@ -91,10 +91,10 @@ class Feedback:
         self.done(name, time.perf_counter() - began)
 
     def progress(self, label: str, length: int) -> Progress:
-        self._end_line()
+        self.end_line()
         return Progress(f"  {label}", length, self.stream)
 
-    def _end_line(self) -> None:
+    def end_line(self) -> None:
         if self.open is not None:
             self.stream.write("\n")
             self.open = None
@@ -112,11 +112,15 @@ def active() -> Feedback | None:
 
 @contextmanager
 def activated(feedback: Feedback | None) -> Iterator[Feedback | None]:
+    """Make ``feedback`` the active one inside; a stage line an error left open is
+    ended, so that the error message starts on its own line."""
     token = _ACTIVE.set(feedback)
     try:
         yield feedback
     finally:
         _ACTIVE.reset(token)
+        if feedback is not None:
+            feedback.end_line()
 
 
 @contextmanager

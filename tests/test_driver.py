@@ -184,6 +184,13 @@ def test_compile_shows_its_stages_on_a_terminal_and_is_quiet_in_a_pipe(graphs: P
                            text=True, timeout=120)
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
     assert piped.stdout == out.replace("tty", "pipe")
+    # a failing stage: its open line is ended before the one-line error
+    code, _, err = _on_a_terminal("compile", "cnn.nir", "--target",
+                                  "generic{neurons-per-core=16 cores=2}", "-o",
+                                  str(tmp_path / "bad"), cwd=graphs)
+    assert code == 1
+    assert re.search(r"^  partition \.\.\.\r?\nerror: cnn\.nir: field 'cores': ", err, re.M), err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_progress_estimate_starts_after_the_first_update():
