@@ -13,7 +13,7 @@ import sys
 import click
 
 from . import __version__
-from .cli_driver import complete_passes, complete_targets, ir_options
+from .cli_driver import complete_passes, complete_stages, complete_targets, ir_options
 
 
 def _versions() -> str:
@@ -244,12 +244,6 @@ def sim_options(command):
     return wrapped
 
 
-def _complete_stages(ctx, param, incomplete: str):
-    from .compile import STAGES
-
-    return [name for name in STAGES if name.startswith(incomplete)]
-
-
 @main.command("compile")
 @click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--target", "target", default="interp", show_default=True,
@@ -270,7 +264,7 @@ def _complete_stages(ctx, param, incomplete: str):
 @click.option("--stop-after", default=None, metavar="PASS", shell_complete=complete_passes,
               help="Run the pipeline up to PASS and write the IR (OUTDIR/<stem>.PASS.mlir) "
               "instead of the target's files.")
-@click.option("--emit-stage", default=None, metavar="STAGE", shell_complete=_complete_stages,
+@click.option("--emit-stage", default=None, metavar="STAGE", shell_complete=complete_stages,
               help="As --stop-after, at a stage: imported, discretized, fused, quantized, "
               "partitioned, lowered (those of the target's pipeline).")
 @elide_option

@@ -3,7 +3,8 @@ and ``nirc compile`` share, and shell completion of pass and target names.
 
 Completion is click's: ``eval "$(_NIRC_COMPLETE=bash_source nirc)"`` (zsh_source,
 fish_source for the other shells); the callbacks below complete pass names (after the
-last comma of a ``-p`` pipeline or of ``--print-ir-after=a,b``) and target names.
+last comma of a ``-p`` pipeline or of ``--print-ir-after=a,b``), target names and
+``--emit-stage`` stages.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def complete_passes(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 def complete_targets(ctx, param, incomplete: str) -> list[CompletionItem]:
     return [CompletionItem(name) for name in _target_names() if name.startswith(incomplete)]
+
+
+def complete_stages(ctx, param, incomplete: str) -> list[CompletionItem]:
+    """``--emit-stage`` names (nirc/compile.py ``STAGES``)."""
+    from .compile import STAGES
+
+    return [CompletionItem(name) for name in STAGES if name.startswith(incomplete)]
 
 
 def ir_options(command):
