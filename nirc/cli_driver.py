@@ -82,17 +82,3 @@ def ir_options(command):
     for option in reversed(options):
         wrapped = option(wrapped)
     return wrapped
-
-
-def usage_errors(function):
-    """Run ``function``, turning a ``NircError`` into click's usage error (exit 2)."""
-    from .diagnostics import NircError
-
-    @functools.wraps(function)
-    def wrapped(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except NircError as e:
-            raise click.UsageError(str(e)) from None
-
-    return wrapped
