@@ -13,6 +13,7 @@ import sys
 import click
 
 from . import __version__
+from .cli_driver import complete_passes, complete_stages, complete_targets, ir_options
 
 
 def _versions() -> str:
@@ -101,33 +102,43 @@ def export_cmd(source: str, output: str) -> None:
 @main.command("opt")
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("-p", "--passes", "pipeline", default="", metavar="PIPELINE",
+              shell_complete=complete_passes,
               help="Comma-separated passes with options, e.g. 'flatten-subgraphs,dce'.")
 @output_option
-@click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
+@ir_options
 @click.option("--split-input-file", is_flag=True,
               help="Process each '// -----' separated chunk of the input independently.")
 @click.option("--verify-diagnostics", is_flag=True,
-              help="Print diagnostics to stdout and exit 0 (for lit tests).")
-@click.option("--list-passes", is_flag=True, help="List the available passes and exit.")
+              help="Print diagnostics to stdout; with expected-error/expected-warning "
+              "annotations in the input, fail (exit 1) on a missing or unexpected one.")
+@click.option("--list-passes", is_flag=True,
+              help="List the available passes with their options and exit.")
 @click.option("--profile", default=None, metavar="NAME",
               help="Default profile of the pipeline's discretize passes (docs/conventions.md).")
 @generic_option
 @elide_option
-def opt_cmd(source: str, pipeline: str, output: str | None, print_ir_after_all: bool,
+def opt_cmd(source: str, pipeline: str, output: str | None, printing, timing: bool,
             split_input_file: bool, verify_diagnostics: bool, list_passes: bool,
             profile: str | None, generic: bool, elide_over: int | None) -> None:
     """Run a pass PIPELINE on SOURCE (textual IR or .nir) and print the result."""
-    from .opt import list_pass_names, run_opt
+    import dataclasses
+
+    from .driver import Timer, describe_passes
+    from .opt import run_opt
 
     if list_passes:
-        click.echo("\n".join(list_pass_names()))
+        click.echo(describe_passes(), nl=False)
         return
-    text = run_opt(source, pipeline, print_ir_after_all=print_ir_after_all,
-                   split_input_file=split_input_file, verify_diagnostics=verify_diagnostics,
-                   generic=generic, elide_over=elide_over, profile=profile)
+    timer = Timer() if timing else None
+    text = run_opt(source, pipeline, split_input_file=split_input_file,
+                   verify_diagnostics=verify_diagnostics, generic=generic,
+                   elide_over=elide_over, profile=profile, timer=timer,
+                   printing=dataclasses.replace(printing, elide_over=elide_over))
     from .loading import emit_text
 
     emit_text(text, output)
+    if timer is not None:
+        click.echo(timer.table(), err=True, nl=False)
 
 
 @main.command("convert")
@@ -236,7 +247,8 @@ def sim_options(command):
 @main.command("compile")
 @click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--target", "target", default="interp", show_default=True,
-              metavar="TARGET[{OPTIONS}]", help="The target, with options: 'generic{cores=8}'.")
+              metavar="TARGET[{OPTIONS}]", shell_complete=complete_targets,
+              help="The target, with options: 'generic{cores=8}'.")
 @click.option("-o", "--output-dir", "outdir", default="out", show_default=True,
               help="Directory for the target's files (written atomically, all or none).")
 @sim_options
@@ -248,16 +260,31 @@ def sim_options(command):
               help="Fail (exit 1, nothing written) if the chip's agreement with the model "
               "is below X (the fidelity check's headline, 0..1).")
 @click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
-@click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
+@ir_options
+@click.option("--stop-after", default=None, metavar="PASS", shell_complete=complete_passes,
+              help="Run the pipeline up to PASS and write the IR (OUTDIR/<stem>.PASS.mlir) "
+              "instead of the target's files.")
+@click.option("--emit-stage", default=None, metavar="STAGE", shell_complete=complete_stages,
+              help="As --stop-after, at a stage: imported, discretized, fused, quantized, "
+              "partitioned, lowered (those of the target's pipeline).")
+@elide_option
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
 def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: str | None,
                 fidelity_input: str | None, min_agreement: float | None, print_pipeline: bool,
-                print_ir_after_all: bool, list_targets: bool) -> None:
-    """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
+                printing, timing: bool, stop_after: str | None, emit_stage: str | None,
+                elide_over: int | None, list_targets: bool) -> None:
+    """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files.
+
+    On a terminal, stderr shows each stage with its time and the fidelity check's
+    progress."""
+    import dataclasses
+
     from nirc.targets import make_target
 
     from .compile import compile_module, human_report, write_outputs
     from .diagnostics import NircError
+    from .driver import Timer, timed
+    from .feedback import activated, for_terminal
 
     if list_targets:
         from nirc.targets import get_all_targets
@@ -274,11 +301,19 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
         return
     from .loading import load_module
 
-    module = load_module(graph)
+    timer = Timer() if timing else None
+    feedback = for_terminal()
+    with activated(feedback), timed(timer, "load"):
+        module = load_module(graph)
     data = _read_array(fidelity_input) if fidelity_input else None
-    result = compile_module(module, graph, chosen, sim, print_ir_after_all=print_ir_after_all,
-                            inputs=data, min_agreement=min_agreement)
-    written = write_outputs(result, outdir, report_path)
+    result = compile_module(module, graph, chosen, sim, inputs=data, min_agreement=min_agreement,
+                            printing=dataclasses.replace(printing, elide_over=elide_over),
+                            timer=timer, feedback=feedback, stop_after=stop_after,
+                            emit_stage=emit_stage, elide_over=elide_over)
+    with activated(feedback), timed(timer, "write"):
+        written = write_outputs(result, outdir, report_path)
+    if timer is not None:
+        click.echo(timer.table(), err=True, nl=False)
     click.echo(human_report(result, written), nl=False)
 
 
@@ -298,6 +333,7 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
 @click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
 @click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
 @click.option("-t", "--target", "target", default=None, metavar="TARGET[{OPTIONS}]",
+              shell_complete=complete_targets,
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")

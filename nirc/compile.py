@@ -2,11 +2,12 @@
 
 Steps: load the graph (.nir, .nirt or textual IR); build the target from its spec
 (``generic{cores=8}``); run ``target.pipeline(options)`` as one xDSL pass pipeline
-(verifying after each pass, dumping the IR with ``--print-ir-after-all``); check the
-target's legality rules; emit its files; write them (and the JSON report) into the
-output directory, each atomically and only after everything succeeded, so that an
-error leaves no partial output.  The human report (stdout) names the options used,
-the cores and memory used, and every warning.
+(verifying after each pass, with the IR dumps, timing and terminal feedback of
+nirc/driver.py); check the target's legality rules; emit its files; write them (and the
+JSON report) into the output directory, each atomically and only after everything
+succeeded, so that an error leaves no partial output.  ``--stop-after PASS`` /
+``--emit-stage STAGE`` end the pipeline early and write the IR instead.  The human
+report (stdout) names the options used, the cores and memory used, and every warning.
 """
 
 from __future__ import annotations
@@ -31,18 +32,73 @@ class CompileResult:
 
 def compile_module(module, source: str, target, sim: dict[str, Any], *,
                    print_ir_after_all: bool = False, inputs=None,
-                   fidelity: bool = True, min_agreement: float | None = None) -> CompileResult:
+                   fidelity: bool = True, min_agreement: float | None = None,
+                   printing=None, timer=None, feedback=None,
+                   stop_after: str | None = None, emit_stage: str | None = None,
+                   elide_over: int | None = None) -> CompileResult:
     """Compile an imported module for ``target`` (a ``Target`` or a spec string);
     nothing is written.  ``sim`` holds the discretization options the user gave (and
     ``profile``): the model's conventions; ``sim["dt"] = "auto"`` lets the target choose
     dt; ``inputs`` (T, [B,] n) feed the target's fidelity check (``fidelity=False``:
-    none); below ``min_agreement`` (the fidelity's headline agreement) compilation fails."""
+    none); below ``min_agreement`` (the fidelity's headline agreement) compilation fails.
+
+    The driver's options (nirc/driver.py): ``printing`` the IR dumps, ``timer`` the
+    time of each stage, ``feedback`` the stage lines and progress bars on a terminal
+    (nirc/feedback.py); ``stop_after`` a pass of the pipeline or ``emit_stage`` one of
+    ``STAGES``: run the pipeline up to there and make the IR (``<stem>.<name>.mlir``,
+    arrays over ``elide_over`` elements elided) the only file, instead of the target's."""
+    from .feedback import activated
+
+    with activated(feedback):
+        return _compile(module, source, target, sim, print_ir_after_all=print_ir_after_all,
+                        inputs=inputs, fidelity=fidelity, min_agreement=min_agreement,
+                        printing=printing, timer=timer, feedback=feedback,
+                        stop_after=stop_after, emit_stage=emit_stage, elide_over=elide_over)
+
+
+STAGES = {"imported": None, "discretized": "discretize", "fused": "fuse",
+          "quantized": "quantize", "partitioned": "partition", "lowered": ""}
+"""``--emit-stage``: each stage and the pass that ends it (None: before the pipeline,
+"": after the whole pipeline and the target's legality checks)."""
+
+
+def stop_index(passes: list[str], stop_after: str | None, emit_stage: str | None
+               ) -> tuple[int, str] | None:
+    """How many passes of ``passes`` (specs) run, and the name of the IR file's stage;
+    None: the whole pipeline and the target's files.  Bad names are usage errors."""
+    import click
+
+    from .driver import unknown
+
+    names = [p.split("{", 1)[0] for p in passes]
+    if stop_after is not None and emit_stage is not None:
+        raise click.UsageError("give --stop-after or --emit-stage, not both")
+    if stop_after is not None:
+        if stop_after not in names:
+            raise click.UsageError("--stop-after: " + unknown(
+                "pass", stop_after, names, " in this target's pipeline"))
+        return names.index(stop_after) + 1, stop_after
+    if emit_stage is None:
+        return None
+    available = [k for k, v in STAGES.items() if v in (None, "") or v in names]
+    if emit_stage not in available:
+        raise click.UsageError("--emit-stage: " + unknown(
+            "stage", emit_stage, available, " for this target's pipeline"))
+    last = STAGES[emit_stage]
+    return (0 if last is None else len(names) if last == "" else names.index(last) + 1,
+            emit_stage)
+
+
+def _compile(module, source: str, target, sim: dict[str, Any], *, print_ir_after_all,
+             inputs, fidelity, min_agreement, printing, timer, feedback, stop_after,
+             emit_stage, elide_over) -> CompileResult:
     from nirc.passes.discretize import recorded_options
     from nirc.targets import make_target
 
     from nirc.passes.records import record_attr
     from nirc.targets.fidelity import TRAINED
 
+    from .driver import IRPrinting, timed
     from .ir_text import make_context
     from .opt import build_pipeline
 
@@ -60,21 +116,38 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
     if reference is not None:
         reference.attributes[TRAINED] = record_attr(_trained_options(module, model_sim))
     passes = target.pipeline(sim)
-    pipeline = build_pipeline(",".join(passes), print_ir_after_all)
+    if printing is None:
+        printing = IRPrinting(after_all=print_ir_after_all, elide_over=elide_over)
+    _check_printed_names(printing, passes)
+    stop = stop_index(passes, stop_after, emit_stage)
+    if stop is not None and min_agreement is not None:
+        import click
+
+        raise click.UsageError("--min-agreement needs the fidelity check, which "
+                               "--stop-after and --emit-stage skip")
+    ran = passes if stop is None else passes[:stop[0]]
+    pipeline = build_pipeline(",".join(ran), printing=printing, timer=timer, feedback=feedback)
+    stem = Path(source).stem if source != "-" else "module"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             pipeline.apply(make_context(), module)
         except NircError as e:
             raise e.with_file(source) from None
+        legal_warnings = []
         try:
-            legal_warnings = target.legalize(module)
+            if len(ran) == len(passes):  # the whole pipeline ran: the target's rules apply
+                with timed(timer, "legalize"):
+                    legal_warnings = target.legalize(module)
         except NircError as e:
             raise e.with_file(source) from None
     found = [str(w.message) for w in caught] + list(legal_warnings)
-    stem = Path(source).stem if source != "-" else "module"
-    files = target.emit(module, stem)
-    sections = target.report(module, reference=reference, inputs=inputs)
+    if stop is not None:
+        return _stopped(module, source, target, ran, stop[1], stem, found, elide_over)
+    with timed(timer, "emit"):
+        files = target.emit(module, stem)
+    with timed(timer, "report and fidelity check"):
+        sections = target.report(module, reference=reference, inputs=inputs)
     check = fidelity_of(sections)
     if check:
         found += check.get("warnings", [])
@@ -95,6 +168,33 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
         "warnings": found,
     }
     return CompileResult(passes, files, report, found, target.report_lines(report))
+
+
+def _check_printed_names(printing, passes: list[str]) -> None:
+    """--print-ir-before/after name passes of the target's pipeline (usage errors)."""
+    import click
+
+    from .driver import check_pass_names
+
+    try:
+        check_pass_names(printing.names(), [p.split("{", 1)[0] for p in passes],
+                         "--print-ir-before/after", " in this target's pipeline")
+    except NircError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _stopped(module, source: str, target, ran: list[str], name: str, stem: str,
+             found: list[str], elide_over: int | None) -> CompileResult:
+    """--stop-after / --emit-stage: the IR as the only file, a report without the
+    target's sections."""
+    from nirc.passes.discretize import recorded_options
+
+    from .ir_text import print_module
+
+    text = print_module(module, elide_over=elide_over)
+    report = {"source": source, "target": target.spec(), "pipeline": ran, "stopped_at": name,
+              "options": recorded_options(module) or {}, "warnings": found}
+    return CompileResult(ran, {f"{stem}.{name}.mlir": text.encode()}, report, found)
 
 
 def _trained_options(module, sim: dict[str, Any]) -> dict[str, Any]:

@@ -54,18 +54,15 @@ def read_inputs(specs: tuple[str, ...]) -> dict[str, np.ndarray] | np.ndarray:
 
 
 def progress_bar(steps: int):
-    """A progress callback on an interactive stderr for long runs, else None."""
+    """A progress callback on an interactive stderr for long runs, else None; its time
+    estimate starts at the first update, after numba has compiled the simulation
+    (nirc/feedback.py), not at the call."""
+    from .feedback import Progress
+
     if not sys.stderr.isatty() or steps < 200:
         return None, None
-    bar = click.progressbar(length=steps, label="simulating", file=sys.stderr)
-    bar.__enter__()
-    done = [0]
-
-    def update(t: int) -> None:
-        bar.update(t - done[0])
-        done[0] = t
-
-    return update, bar
+    bar = Progress("simulating", steps, sys.stderr)
+    return bar.update, bar.bar
 
 
 def summary_lines(results: dict[str, np.ndarray]) -> list[str]:

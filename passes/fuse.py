@@ -13,6 +13,9 @@ from xdsl.passes import ModulePass
 
 
 class Fuse(ModulePass):
+    """Fuse-synapses, then group-layers: each neuron with the synapses that only feed it
+    as one snn.layer."""
+
     name = "fuse"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -56,5 +56,7 @@ def make_target(spec: str):
         raise NircError(f"invalid target '{spec}': {e}") from None
     targets = get_all_targets()
     if parsed.name not in targets:
-        raise NircError(f"unknown target '{parsed.name}' (available: {', '.join(sorted(targets))})")
+        from nirc.driver import unknown
+
+        raise NircError(unknown("target", parsed.name, targets))
     return targets[parsed.name]()(**parsed.parameters)

@@ -71,8 +71,11 @@ class Target:
             name = key.replace("_", "-")
             option = self.OPTIONS.get(name)
             if option is None:
+                from nirc.driver import suggest
+
                 known = ", ".join(self.OPTIONS) or "none"
-                raise NircError(f"target '{self.name}' has no option '{name}' (options: {known})")
+                raise NircError(f"target '{self.name}' has no option '{name}'"
+                                f"{suggest(name, self.OPTIONS)} (options: {known})")
             self.options[name] = _coerce(self.name, name, option, value)
         self.options = {name: self.options.get(name, option.default)
                         for name, option in self.OPTIONS.items()}

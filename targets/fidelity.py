@@ -42,6 +42,7 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     fidelity-rate, seed), ``compare`` their outputs and diagnose the difference
     (``rows``: the target's per-layer records, with tau_*_error and sqnr_db where it has
     them; ``states(raster)``: the chip's own measures, e.g. saturation per state)."""
+    from nirc.feedback import progress
     from nirc.input_arrays import bernoulli_inputs
     from nirc.passes.discretize import recorded_options, with_defaults
     from nirc.targets.interp.api import Simulator
@@ -61,15 +62,20 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     chip_options = recorded_options(module)
     like_sim = Simulator(reference, dtype="float64", **chip_options)
     multi = [n.name for n in like_sim.plan.nodes if n.spiking and n.params["cap"] != 1]
-    like = like_sim.run(inputs, record=multi, keep_batch_axis=True)
-    chip_out = Simulator(module, dtype="float64").run(inputs, keep_batch_axis=True)
+    steps = len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+    with progress("fidelity: float graph", steps) as update:  # on a terminal only
+        like = like_sim.run(inputs, record=multi, keep_batch_axis=True, progress=update)
+    with progress(f"fidelity: {title}", steps) as update:
+        chip_out = Simulator(module, dtype="float64").run(inputs, keep_batch_axis=True,
+                                                          progress=update)
     name = next(iter(chip_out))
     chip = _flat(chip_out[name])
     result = {"input": source, **compare(_flat(like[name]), chip, latency, spiking)}
     trained = trained_options(reference)
     if trained is not None and with_defaults(trained) != with_defaults(chip_options):
-        model = _flat(Simulator(reference, dtype="float64", **trained).run(
-            inputs, keep_batch_axis=True)[name])
+        with progress("fidelity: model as trained", steps) as update:
+            model = _flat(Simulator(reference, dtype="float64", **trained).run(
+                inputs, keep_batch_axis=True, progress=update)[name])
         result["trained"] = {
             "options": _differences(with_defaults(trained), with_defaults(chip_options)),
             **_headline(compare(model, chip, latency, spiking)),
