@@ -137,3 +137,39 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
     monkeypatch.setenv("NIRC_CACHE_DIR", str(blocker / "sub"))
     monkeypatch.setattr(loop_cache, "_LOADED", {})
     np.testing.assert_array_equal(nirc.simulate(graph, x, engine="fast")["output"], ref)
+
+
+def test_one_preempted_call_does_not_flip_the_choice_but_a_lasting_load_does(monkeypatch):
+    """Timings are scripted (a fake clock): a count's time is the least of its last
+    KEEP timings, so one slow call is ignored and KEEP slow calls are not."""
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool < 2:
+        pytest.skip("needs a numba pool of two threads")
+    durations = iter([0, 5, 0, 1])  # warm-up 1, timed 1: 5 s; warm-up N, timed N: 1 s
+    clock = {"now": 0.0}
+
+    def fake_perf_counter():  # called twice per run: start, end
+        clock["now"] += clock.pop("pending", 0.0)
+        return clock["now"]
+
+    monkeypatch.setattr(threads.time, "perf_counter", fake_perf_counter)
+    choice = ThreadChoice(pool, 1e12, rows=128)
+
+    def call(seconds):
+        clock["pending"] = 0.0
+        k = choice.pick(1)
+
+        def work():
+            clock["pending"] = seconds
+        choice.run(work, 1)
+        return k
+
+    assert [call(next(durations)) for _ in range(4)] == [1, 1, pool, pool]
+    assert choice.seconds == {1: 5, pool: 1}
+    assert call(50) == pool and choice.seconds[pool] == 1  # one preempted call: kept
+    for _ in range(threads.KEEP):
+        choice.count = 1  # no probe of one thread meanwhile
+        call(9)
+    assert choice.seconds[pool] == 9 and choice.pick(1) == 1  # a lasting load: one thread

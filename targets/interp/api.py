@@ -196,9 +196,8 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
 
 def _engine(engine: str, plan: Plan, threads: int | None = None):
     """The fast (numba) engine, or the numpy reference (``reference``, no numba, or
-    ``auto`` on a convolutional network, where the reference's per-step im2col is
-    measured faster: bench/bench_interp.py, cnn_sinabs.nir; integer neurons run only
-    in the reference)."""
+    integer neurons, which run only in the reference).  Convolutions run in the fast
+    engine since it scatters sparse inputs (fast_conv, chosen by its cost model)."""
     if any(n.kind == "xylo" for n in plan.nodes):
         from nirc.targets.xylo import engine as xylo_engine
 
@@ -215,12 +214,11 @@ def _engine(engine: str, plan: Plan, threads: int | None = None):
         from nirc.targets.speck import engine as speck_engine
 
         return speck_engine.run
-    convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
     integer = any(n.kind == "qneuron" for n in plan.nodes)
     if integer and engine == "fast":
         raise NircError("the fast engine does not run integer (qsnn) neurons: use "
                         "engine 'reference' or 'auto'")
-    if engine == "fast" or (engine == "auto" and not convolutional and not integer):
+    if engine == "fast" or (engine == "auto" and not integer):
         try:
             from . import fast
         except ImportError:

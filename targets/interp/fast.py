@@ -18,11 +18,12 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from . import fast_conv
 from . import fast_kernels as fk
 from . import kernels
 from .fast_groups import LoopGroup, sum_sources
 from .plan import Node, Plan
-from .threads import ThreadChoice, available, limit_blas, work_per_step
+from .threads import ThreadChoice, available, choice_for, limit_blas, work_per_step
 
 CACHE_ELEMENTS = 1 << 17  # a chunk buffer of the widest node stays in cache...
 MIN_ROWS = 2048  # ...unless a chunk would give matrix products fewer rows than this
@@ -72,7 +73,7 @@ class FastRunner:
                 self.state[unit] = _free_state(node, batch, self.dtype)
                 # neurons split the batch rows over threads, products every (step, sample) row
                 rows = batch if node.kind in ("leaky", "cuba") else 2
-                self.choices[unit] = ThreadChoice(threads, batch * work_per_step(node), rows)
+                self.choices[unit] = choice_for(plan, unit, threads, batch * work_per_step(node), rows)
 
     def run(self, inputs, steps: int, progress=None) -> dict[tuple[int, str], np.ndarray]:
         plan, batch = self.plan, self.batch
@@ -121,7 +122,7 @@ def _free_state(node: Node, batch: int, dtype):
         from .neurons import NeuronState
 
         return NeuronState(node, batch, dtype)
-    if node.kind == "dense":
+    if node.kind in ("dense", "conv"):
         return {}
     if node.kind == "delay":
         steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
@@ -137,6 +138,14 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
         return x
     if node.kind == "dense" and x.ndim == 3 and _sparse(state, x):
         return _dense_sparse(node, x.reshape(n * batch, -1), choice, n).reshape(n, batch, *node.out_shape)
+    if node.kind == "conv" and _sparse_conv(node, state, x):
+        merged = x.reshape(n * batch, *node.in_shape)
+        y = fast_conv.conv_sparse(node, merged, lambda f, *a: choice.run(f, n, *a))
+        return y.reshape(n, batch, *node.out_shape)
+    if node.kind == "pool":
+        merged = x.reshape(n * batch, *node.in_shape)
+        y = fast_conv.pool_sum(node, merged, lambda f, *a: choice.run(f, n, *a))
+        return y.reshape(n, batch, *node.out_shape)
     if node.kind in kernels.STATELESS:
         merged = x.reshape(n * batch, *node.in_shape)
         return kernels.STATELESS[node.kind](node, merged).reshape(n, batch, *node.out_shape)
@@ -167,6 +176,17 @@ def _sparse(state: dict, x: np.ndarray) -> bool:
     chunk and kept (a layer's input rate does not change by an order of magnitude)."""
     if "sparse" not in state:
         state["sparse"] = bool(np.count_nonzero(x) < SPARSE_FRACTION * x.size)
+    return state["sparse"]
+
+
+def _sparse_conv(node: Node, state: dict, x: np.ndarray) -> bool:
+    """Whether to scatter the nonzero inputs (fast_conv) rather than im2col + GEMM, by
+    the cost model of fast_conv on the measured nonzeros of the run's first chunk."""
+    if "sparse" not in state:
+        rows = x.shape[0] * x.shape[1]
+        state["sparse"] = fast_conv.supported(node) and (
+            fast_conv.sparse_cost(node, int(np.count_nonzero(x)))
+            < fast_conv.dense_cost(node, rows))
     return state["sparse"]
 
 

@@ -19,7 +19,7 @@ from . import loop_cache
 from . import kernels
 from .neurons import DelayLine, NeuronState, step
 from .plan import Plan
-from .threads import ThreadChoice, work_per_step
+from .threads import choice_for, work_per_step
 
 COMPILED_KINDS = {"dense", "scale", "threshold", "reshape", "delay", "leaky", "cuba"}
 
@@ -44,7 +44,7 @@ class LoopGroup:
                 threads: int = 1) -> None:
         nodes, dtype = plan.nodes, plan.dtype
         work = batch * sum(work_per_step(nodes[k]) for k in self.members)
-        self.choice = ThreadChoice(threads, work, batch)
+        self.choice = choice_for(plan, tuple(self.members), threads, work, batch)
         inside = set(self.members)
         self.batch, self.dtype = batch, dtype
         self.external = {k: [(s, d) for s, d in nodes[k].sources if s not in inside]

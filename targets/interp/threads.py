@@ -40,6 +40,9 @@ some 50x the cost of waking numba's OpenMP pool (tens of microseconds, more unde
 PROBE_EVERY = 16
 """Calls between two timings of the thread count not in use."""
 
+KEEP = 3
+"""Timings kept per thread count."""
+
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS")
 
@@ -78,15 +81,28 @@ def limit_blas(threads: int):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
+def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "ThreadChoice":
+    """The ThreadChoice of call site ``key`` of ``plan``, kept on the plan, so that a
+    Simulator's later runs start from the timings of the earlier ones."""
+    memo = plan.__dict__.setdefault("thread_choices", {})
+    k = (key, threads, work_per_step, rows)
+    if k not in memo:
+        memo[k] = ThreadChoice(threads, work_per_step, rows)
+    return memo[k]
+
+
 class ThreadChoice:
     """The thread count of one kernel call site: 1 below WORK_THRESHOLD or with one
     row; else the faster of 1 and ``threads``, by time per step, re-timed every
-    PROBE_EVERY calls.  The first call of each count is not timed (it may compile)."""
+    PROBE_EVERY calls.  The first call of each count is not timed (it may compile); a
+    count's time is the least of its last KEEP timings (a call that another process
+    preempted only ever takes longer)."""
 
     def __init__(self, threads: int, work_per_step: float, rows: int):
         self.threads = threads if rows > 1 else 1
         self.work_per_step = work_per_step
-        self.seconds: dict[int, float] = {}  # last time per step with each count
+        self.seconds: dict[int, float] = {}  # least recent time per step with each count
+        self.recent: dict[int, list[float]] = {}
         self.calls: dict[int, int] = {}
         self.count = 0
 
@@ -116,7 +132,10 @@ class ThreadChoice:
             numba.set_num_threads(previous)
         calls = self.calls[k] = self.calls.get(k, 0) + 1
         if calls > 1 and k in (1, self.threads):
-            self.seconds[k] = elapsed / max(1, steps)
+            recent = self.recent.setdefault(k, [])
+            recent.append(elapsed / max(1, steps))
+            del recent[:-KEEP]
+            self.seconds[k] = min(recent)
         return result
 
 
