@@ -10,7 +10,9 @@ the whole chunk (``fast_groups``).  Memory is O(C), not O(T), beyond what is
 recorded; C is chosen by ``chunk_length``.
 
 Results equal the reference engine's: neuron and delay updates bit for bit, matrix
-products up to the rounding of a different summation order.
+products and convolutions (sparse inputs scattered by ``fast_conv``) up to the rounding
+of a different summation order; pooling sums in the reference's dtype.  Kernels run on
+the threads ``threads.ThreadChoice`` picks; any count gives the same bits.
 """
 
 from __future__ import annotations
