@@ -332,6 +332,9 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               "repeat or separate with commas.")
 @click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
 @click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads for the kernels and BLAS (default: NUMBA_NUM_THREADS, all cores); "
+              "small workloads use one either way.")
 @click.option("-t", "--target", "target", default=None, metavar="TARGET[{OPTIONS}]",
               shell_complete=complete_targets,
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
@@ -339,8 +342,12 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
-            engine: str, target: str | None, output: str | None) -> None:
+            engine: str, threads: int | None, target: str | None, output: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
+    if threads is not None:  # before numpy and numba load: their thread pools read these
+        from nirc.targets.interp.threads import limit_blas_env
+
+        limit_blas_env(threads)
     from .input_arrays import bernoulli_inputs
     from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
     from nirc.targets.interp.api import load, simulate
@@ -359,7 +366,8 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
         results = simulate(module, data, **sim, round_delays=round_delays,
                            dtype="float64" if float64 else "float32",
                            record=[r for item in record for r in item.split(",") if r],
-                           engine=engine, progress=update, keep_batch_axis=True)
+                           engine=engine, progress=update, keep_batch_axis=True,
+                           threads=threads)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

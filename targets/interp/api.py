@@ -8,6 +8,7 @@ or (T, *shape) where the inputs had no batch axis.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def simulate(graph, inputs, *, dt: float | None = None, method: str | None = Non
              round_delays: bool = False, profile: str | None = None, dtype="float32",
              record: Iterable[str] = (), engine: str = "auto",
              progress: Callable[[int], None] | None = None, keep_batch_axis: bool = False,
-             **conventions) -> dict[str, np.ndarray]:
+             threads: int | None = None, **conventions) -> dict[str, np.ndarray]:
     """Simulate ``graph`` (a path, a nir.NIRGraph or a module) on ``inputs``.
 
     ``dt`` (s), ``method`` (euler | exact | exp-euler), ``reset`` (value | subtract),
@@ -45,11 +46,12 @@ def simulate(graph, inputs, *, dt: float | None = None, method: str | None = Non
     norse, lava, spyx, rockpool, sinabs, spinnaker2, nengo, nir).  ``dtype`` is float32
     or float64; ``record`` names internal nodes (``lif1``: its output, ``lif1.v``,
     ``lif1.i``: its state after each step).  Results keep the batch axis if the inputs
-    had one or ``keep_batch_axis`` is set.
+    had one or ``keep_batch_axis`` is set.  ``threads`` bounds the fast engine's threads
+    (None: NUMBA_NUM_THREADS; targets/interp/threads.py says when it uses fewer).
     """
     simulator = Simulator(graph, dt=dt, method=method, reset=reset, v_init=v_init,
                           current=current, round_delays=round_delays, profile=profile,
-                          dtype=dtype, engine=engine, **conventions)
+                          dtype=dtype, engine=engine, threads=threads, **conventions)
     return simulator.run(inputs, record=record, progress=progress, keep_batch_axis=keep_batch_axis)
 
 
@@ -65,7 +67,7 @@ class Simulator:
                  reset: str | None = None, v_init: str | None = None,
                  current: str | None = None, round_delays: bool = False,
                  profile: str | None = None, dtype="float32", engine: str = "auto",
-                 **conventions):
+                 threads: int | None = None, **conventions):
         unknown = sorted(set(conventions) - set(CONVENTION_NAMES))
         if unknown:
             raise NircError(f"unknown simulation option '{unknown[0]}' (options: dt, method, "
@@ -81,7 +83,9 @@ class Simulator:
         if engine not in ENGINES:
             raise NircError(f"unknown engine '{engine}' (expected one of {', '.join(ENGINES)})")
         self.plan = make_plan(load(graph), dtype=dtype, **options)
-        self.engine = _engine(engine, self.plan)
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise NircError(f"threads must be a positive integer, found {threads!r}")
+        self.engine = _engine(engine, self.plan, threads)
 
     @property
     def options(self) -> dict:
@@ -190,11 +194,10 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
     return keys
 
 
-def _engine(engine: str, plan: Plan):
+def _engine(engine: str, plan: Plan, threads: int | None = None):
     """The fast (numba) engine, or the numpy reference (``reference``, no numba, or
-    ``auto`` on a convolutional network, where the reference's per-step im2col is
-    measured faster: bench/bench_interp.py, cnn_sinabs.nir; integer neurons run only
-    in the reference)."""
+    integer neurons, which run only in the reference).  Convolutions run in the fast
+    engine since it scatters sparse inputs (fast_conv, chosen by its cost model)."""
     if any(n.kind == "xylo" for n in plan.nodes):
         from nirc.targets.xylo import engine as xylo_engine
 
@@ -211,19 +214,18 @@ def _engine(engine: str, plan: Plan):
         from nirc.targets.speck import engine as speck_engine
 
         return speck_engine.run
-    convolutional = any(n.kind in ("conv", "pool") for n in plan.nodes)
     integer = any(n.kind == "qneuron" for n in plan.nodes)
     if integer and engine == "fast":
         raise NircError("the fast engine does not run integer (qsnn) neurons: use "
                         "engine 'reference' or 'auto'")
-    if engine == "fast" or (engine == "auto" and not convolutional and not integer):
+    if engine == "fast" or (engine == "auto" and not integer):
         try:
             from . import fast
         except ImportError:
             if engine == "fast":
                 raise NircError("the fast engine needs numba (pip install numba)") from None
         else:
-            return fast.run
+            return functools.partial(fast.run, threads=threads)
     from . import reference
 
     return reference.run

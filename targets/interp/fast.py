@@ -10,7 +10,9 @@ the whole chunk (``fast_groups``).  Memory is O(C), not O(T), beyond what is
 recorded; C is chosen by ``chunk_length``.
 
 Results equal the reference engine's: neuron and delay updates bit for bit, matrix
-products up to the rounding of a different summation order.
+products and convolutions (sparse inputs scattered by ``fast_conv``) up to the rounding
+of a different summation order; pooling sums in the reference's dtype.  Kernels run on
+the threads ``threads.ThreadChoice`` picks; any count gives the same bits.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from . import fast_conv
 from . import fast_kernels as fk
 from . import kernels
 from .fast_groups import LoopGroup, sum_sources
 from .plan import Node, Plan
+from .threads import ThreadChoice, available, choice_for, limit_blas, work_per_step
 
 CACHE_ELEMENTS = 1 << 17  # a chunk buffer of the widest node stays in cache...
 MIN_ROWS = 2048  # ...unless a chunk would give matrix products fewer rows than this
@@ -29,8 +33,12 @@ CONV_ELEMENTS = 1 << 22  # convolutions expand their input k*k-fold (im2col): no
 
 
 def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
-        record: list[tuple[int, str]], progress=None) -> dict[tuple[int, str], np.ndarray]:
-    return FastRunner(plan, batch, record).run(inputs, steps, progress)
+        record: list[tuple[int, str]], progress=None,
+        threads: int | None = None) -> dict[tuple[int, str], np.ndarray]:
+    """Run the plan; ``threads`` bounds the kernels' threads (None: NUMBA_NUM_THREADS)."""
+    count = available(threads)
+    with limit_blas(count):
+        return FastRunner(plan, batch, record, count).run(inputs, steps, progress)
 
 
 def chunk_length(plan: Plan, batch: int, steps: int) -> int:
@@ -47,11 +55,12 @@ def chunk_length(plan: Plan, batch: int, steps: int) -> int:
 
 
 class FastRunner:
-    def __init__(self, plan: Plan, batch: int, record: list[tuple[int, str]]):
+    def __init__(self, plan: Plan, batch: int, record: list[tuple[int, str]], threads: int = 1):
         self.plan, self.batch, self.dtype = plan, batch, plan.dtype
         self.record = record
         self.units = _units(plan)
         self.state: dict[int, object] = {}
+        self.choices: dict[int, ThreadChoice] = {}
         group_of = {k: id(u) for u in self.units if isinstance(u, LoopGroup) for k in u.members}
         # sources read one step late by a node outside their own loop group (synapse-delay=1):
         # their chunk is also kept shifted by one step, ("late", s), with the row before it
@@ -60,9 +69,13 @@ class FastRunner:
                       if delayed and (k not in group_of or group_of.get(s) != group_of[k])}
         for unit in self.units:
             if isinstance(unit, LoopGroup):
-                unit.prepare(plan, batch, record)
+                unit.prepare(plan, batch, record, threads)
             else:
-                self.state[unit] = _free_state(plan.nodes[unit], batch, self.dtype)
+                node = plan.nodes[unit]
+                self.state[unit] = _free_state(node, batch, self.dtype)
+                # neurons split the batch rows over threads, products every (step, sample) row
+                rows = batch if node.kind in ("leaky", "cuba") else 2
+                self.choices[unit] = choice_for(plan, unit, threads, batch * work_per_step(node), rows)
 
     def run(self, inputs, steps: int, progress=None) -> dict[tuple[int, str], np.ndarray]:
         plan, batch = self.plan, self.batch
@@ -93,7 +106,7 @@ class FastRunner:
         else:
             x = summed_chunk(node, chunk, n, self.batch, self.dtype)
             y = _apply_free(node, self.state.get(k), x, self.batch, recordings.get((k, "v")),
-                            recordings.get((k, "i")), t0)
+                            recordings.get((k, "i")), t0, self.choices[k])
         chunk[k] = y
         rec = recordings.get((k, "y"))
         if rec is not None:
@@ -111,7 +124,7 @@ def _free_state(node: Node, batch: int, dtype):
         from .neurons import NeuronState
 
         return NeuronState(node, batch, dtype)
-    if node.kind == "dense":
+    if node.kind in ("dense", "conv"):
         return {}
     if node.kind == "delay":
         steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
@@ -120,12 +133,21 @@ def _free_state(node: Node, batch: int, dtype):
     return None
 
 
-def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: int):
+def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: int,
+                choice: ThreadChoice):
     n = x.shape[0]
     if node.kind == "output":
         return x
     if node.kind == "dense" and x.ndim == 3 and _sparse(state, x):
-        return _dense_sparse(node, x.reshape(n * batch, -1)).reshape(n, batch, *node.out_shape)
+        return _dense_sparse(node, x.reshape(n * batch, -1), choice, n).reshape(n, batch, *node.out_shape)
+    if node.kind == "conv" and _sparse_conv(node, state, x):
+        merged = x.reshape(n * batch, *node.in_shape)
+        y = fast_conv.conv_sparse(node, merged, lambda f, *a: choice.run(f, n, *a))
+        return y.reshape(n, batch, *node.out_shape)
+    if node.kind == "pool":
+        merged = x.reshape(n * batch, *node.in_shape)
+        y = fast_conv.pool_sum(node, merged, lambda f, *a: choice.run(f, n, *a))
+        return y.reshape(n, batch, *node.out_shape)
     if node.kind in kernels.STATELESS:
         merged = x.reshape(n * batch, *node.in_shape)
         return kernels.STATELESS[node.kind](node, merged).reshape(n, batch, *node.out_shape)
@@ -138,11 +160,12 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
     v = state.v.reshape(batch, m)
     args = (*fk.neuron_args(p, m, x.dtype), _spike_memory(state, batch, m, x.dtype))
     if node.kind == "leaky":
-        fk.leaky_chunk(flat, v, *args, y, _rec(rec_v, t0, n, batch, m, x.dtype), rec_v is not None)
+        choice.run(fk.leaky_chunk, n, flat, v, *args, y, _rec(rec_v, t0, n, batch, m, x.dtype),
+                   rec_v is not None)
     else:
         i = state.i.reshape(batch, m)
-        fk.cuba_chunk(flat, v, i, p["i_decay"].reshape(-1), p["i_gain"].reshape(-1), *args,
-                      p["current_new"], y, _rec(rec_v, t0, n, batch, m, x.dtype),
+        choice.run(fk.cuba_chunk, n, flat, v, i, p["i_decay"].reshape(-1), p["i_gain"].reshape(-1),
+                      *args, p["current_new"], y, _rec(rec_v, t0, n, batch, m, x.dtype),
                       _rec(rec_i, t0, n, batch, m, x.dtype), rec_v is not None, rec_i is not None)
     return y.reshape(n, batch, *node.out_shape)
 
@@ -158,14 +181,26 @@ def _sparse(state: dict, x: np.ndarray) -> bool:
     return state["sparse"]
 
 
-def _dense_sparse(node: Node, x: np.ndarray) -> np.ndarray:
+def _sparse_conv(node: Node, state: dict, x: np.ndarray) -> bool:
+    """Whether to scatter the nonzero inputs (fast_conv) rather than im2col + GEMM, by
+    the cost model of fast_conv on the measured nonzeros of the run's first chunk."""
+    if "sparse" not in state:
+        rows = x.shape[0] * x.shape[1]
+        state["sparse"] = fast_conv.supported(node) and (
+            fast_conv.sparse_cost(node, int(np.count_nonzero(x)))
+            < fast_conv.dense_cost(node, rows))
+    return state["sparse"]
+
+
+def _dense_sparse(node: Node, x: np.ndarray, choice: ThreadChoice, steps: int) -> np.ndarray:
     p = node.params
     wt = p.get("weight_t")
     if wt is None:
         wt = p["weight_t"] = np.ascontiguousarray(p["weight"].T)
     bias = p["bias"]
     y = np.empty((x.shape[0], wt.shape[1]), x.dtype)
-    fk.dense_rows_sparse(np.ascontiguousarray(x), wt, bias if bias is not None else wt[0], bias is not None, y)
+    choice.run(fk.dense_rows_sparse, steps, np.ascontiguousarray(x), wt,
+               bias if bias is not None else wt[0], bias is not None, y)
     return y
 
 

@@ -12,31 +12,16 @@ cycle) run the same loop in Python with the numpy kernels instead.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from . import fast_kernels as fk
+from . import loop_cache
 from . import kernels
 from .neurons import DelayLine, NeuronState, step
 from .plan import Plan
+from .threads import choice_for, work_per_step
 
 COMPILED_KINDS = {"dense", "scale", "threshold", "reshape", "delay", "leaky", "cuba"}
-
-
-_COMPILED: dict[str, object] = {}
-
-
-def _compiled(source: str):
-    """The numba function of a generated source (compiled once per process and types)."""
-    function = _COMPILED.get(source)
-    if function is None:
-        namespace = {name: getattr(fk, name) for name in
-                     ("add_row", "copy_row", "dense_row", "scale_row", "threshold_row",
-                      "delay_row", "leaky_row", "cuba_row")}
-        namespace["prange"] = numba.prange
-        exec(compile(source, "<nirc loop group>", "exec"), namespace)
-        function = _COMPILED[source] = numba.njit(nogil=True, parallel=True)(namespace["group_step"])
-    return function
 
 
 def sum_sources(sources, chunk, shape, dtype) -> np.ndarray:
@@ -55,8 +40,11 @@ class LoopGroup:
         self.members = members
 
     # ---- set-up -----------------------------------------------------------------
-    def prepare(self, plan: Plan, batch: int, record: list[tuple[int, str]]) -> None:
+    def prepare(self, plan: Plan, batch: int, record: list[tuple[int, str]],
+                threads: int = 1) -> None:
         nodes, dtype = plan.nodes, plan.dtype
+        work = batch * sum(work_per_step(nodes[k]) for k in self.members)
+        self.choice = choice_for(plan, tuple(self.members), threads, work, batch)
         inside = set(self.members)
         self.batch, self.dtype = batch, dtype
         self.external = {k: [(s, d) for s, d in nodes[k].sources if s not in inside]
@@ -133,7 +121,8 @@ class LoopGroup:
         source = (f"def group_step({params}):\n    for b in prange(y{self.members[0]}.shape[0]):\n"
                   f"        for t in range(n):\n{body}\n")
         self.source = source
-        self.function = _compiled(source)
+        # one row or one thread: a serial function (compiles and loads faster)
+        self.function = loop_cache.compiled(source, parallel=self.choice.threads > 1)
 
     def _arg(self, name: str, value) -> str:
         self.args[name] = value
@@ -180,7 +169,7 @@ class LoopGroup:
         chunk_values = ([ext[k] for k in self.members if self.external[k]]
                         + [outs[k] for k in self.exported]
                         + [recs[(k, w)] for k, w in self.recorded_states])
-        self.function(n, t0, *values, *chunk_values)
+        self.choice.run(self.function, n, n, t0, *values, *chunk_values)
 
     # ---- python fallback (conv/pool in a cycle) -------------------------------------
     def _prepare_python(self, plan: Plan) -> None:

@@ -12,8 +12,12 @@ order).  ``fastmath`` is off: no reassociation, no FMA contraction.
 
 from __future__ import annotations
 
-import numba
-import numpy as np
+from .threads import quiet_openmp
+
+quiet_openmp()  # before numba's first parallel call loads OpenMP
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
 # Row kernels are inlined into their callers (numba IR inlining): a loop group calls
 # several per sample and step, and a call costs more than a 38-neuron row

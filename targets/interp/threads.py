@@ -1,0 +1,153 @@
+"""How many threads the fast engine's kernels use, and when.
+
+Samples are independent, so every compiled kernel splits its batch rows over
+threads (numba ``prange``) and gives the same bits with any thread count.  Threads
+only help when a call has enough work to pay for waking them, and on a machine
+where other processes hold the cores a static split waits for its slowest thread
+(issue 18: braille b1 took 27.8 ms per run with two threads under load vs 0.4 ms
+with one).  So:
+
+* ``WORK_THRESHOLD``: below this estimated work per call (flops), a kernel runs on
+  one thread (``numba.set_num_threads(1)``: numba's OpenMP layer then runs the loop
+  on the calling thread, no pool wake-up).
+* ``ThreadChoice``: above it, the runner times the kernel with one thread and with
+  all of them on the first chunks and keeps the faster, trying the other again every
+  ``PROBE_EVERY`` calls, so that a load that comes or goes is followed and a run is
+  not slower than on one thread (beyond the probes).
+* The OpenMP threads do not busy-wait: ``OMP_WAIT_POLICY=passive`` (libgomp reads it
+  when numba's OpenMP layer loads it, at the first parallel call) unless the user set
+  it.  numba's ``workqueue`` layer does not spin either, but aborts the process when
+  two Python threads call parallel kernels at once, so OpenMP stays numba's choice.
+* The thread count: ``threads`` given to the engine (``nirc run --threads``), else
+  ``NUMBA_NUM_THREADS`` (numba reads it at import; it also bounds ``threads``).
+* BLAS (numpy's matrix products in the feed-forward layers): ``limit_blas_env``
+  sets ``OPENBLAS_NUM_THREADS`` and the like, which only take effect before numpy is
+  imported (``nirc run`` calls it first thing); in a process where numpy is already
+  loaded, threadpoolctl does it if installed (it is not a dependency: a library user
+  controls their own BLAS).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+WORK_THRESHOLD = 2e6
+"""Flops per kernel call below which one thread runs it: ~1-2 ms of scalar work,
+some 50x the cost of waking numba's OpenMP pool (tens of microseconds, more under load)."""
+
+PROBE_EVERY = 16
+"""Calls between two timings of the thread count not in use."""
+
+KEEP = 3
+"""Timings kept per thread count."""
+
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                  "VECLIB_MAXIMUM_THREADS")
+
+
+def quiet_openmp() -> None:
+    """Passive OpenMP waiting, unless the user chose a policy (before numba's first
+    parallel call loads libgomp)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("KMP_BLOCKTIME", "0")  # Intel's OpenMP, if numba picks it
+
+
+def limit_blas_env(threads: int) -> None:
+    """BLAS thread count through the environment: effective only before numpy loads."""
+    for name in BLAS_VARIABLES:
+        os.environ[name] = str(threads)
+
+
+def available(threads: int | None) -> int:
+    """The thread count to use: ``threads`` (capped by numba's pool size,
+    NUMBA_NUM_THREADS) or the pool size."""
+    import numba
+
+    pool = int(numba.config.NUMBA_NUM_THREADS)
+    return max(1, min(pool, threads)) if threads else pool
+
+
+def limit_blas(threads: int):
+    """A context limiting BLAS threads with threadpoolctl if it is installed, else a
+    no-op context."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "ThreadChoice":
+    """The ThreadChoice of call site ``key`` of ``plan``, kept on the plan, so that a
+    Simulator's later runs start from the timings of the earlier ones."""
+    memo = plan.__dict__.setdefault("thread_choices", {})
+    k = (key, threads, work_per_step, rows)
+    if k not in memo:
+        memo[k] = ThreadChoice(threads, work_per_step, rows)
+    return memo[k]
+
+
+class ThreadChoice:
+    """The thread count of one kernel call site: 1 below WORK_THRESHOLD or with one
+    row; else the faster of 1 and ``threads``, by time per step, re-timed every
+    PROBE_EVERY calls.  The first call of each count is not timed (it may compile); a
+    count's time is the least of its last KEEP timings (a call that another process
+    preempted only ever takes longer)."""
+
+    def __init__(self, threads: int, work_per_step: float, rows: int):
+        self.threads = threads if rows > 1 else 1
+        self.work_per_step = work_per_step
+        self.seconds: dict[int, float] = {}  # least recent time per step with each count
+        self.recent: dict[int, list[float]] = {}
+        self.calls: dict[int, int] = {}
+        self.count = 0
+
+    def pick(self, steps: int) -> int:
+        if self.threads <= 1 or self.work_per_step * steps < WORK_THRESHOLD:
+            return 1
+        for k in (1, self.threads):  # each count twice: a warm-up, then a timing
+            if k not in self.seconds:
+                return k
+        best = min(self.seconds, key=self.seconds.get)
+        other = self.threads if best == 1 else 1
+        return other if self.count % PROBE_EVERY == PROBE_EVERY - 1 else best
+
+    def run(self, function, steps: int, *args):
+        """Call ``function(*args)`` with the chosen thread count."""
+        import numba
+
+        k = self.pick(steps)
+        self.count += 1
+        previous = numba.get_num_threads()
+        numba.set_num_threads(k)
+        try:
+            start = time.perf_counter()
+            result = function(*args)
+            elapsed = time.perf_counter() - start
+        finally:
+            numba.set_num_threads(previous)
+        calls = self.calls[k] = self.calls.get(k, 0) + 1
+        if calls > 1 and k in (1, self.threads):
+            recent = self.recent.setdefault(k, [])
+            recent.append(elapsed / max(1, steps))
+            del recent[:-KEEP]
+            self.seconds[k] = min(recent)
+        return result
+
+
+def work_per_step(node) -> float:
+    """Estimated flops of one sample's step of a node (for the thread choice): a
+    product 2*in*out, a convolution 2*out*(in channels/groups)*kernel, a neuron ~10
+    per neuron, anything else one per element."""
+    out = float(math.prod(node.out_shape))
+    if node.kind == "dense":
+        return 2.0 * out * float(math.prod(node.in_shape))
+    if node.kind == "conv":
+        return 2.0 * out * float(math.prod(node.params["weight"].shape[1:]))
+    if node.kind in ("leaky", "cuba"):
+        return 10.0 * out
+    return out
