@@ -371,7 +371,8 @@ def test_each_swap_leaves_the_state_of_the_plain_moves():
     import nirc.passes.partition_solver as ps
 
     layers = [dense("a", 64, 0), dense("b", 64, 32)]
-    prob = ps._Problem(layers, [Projection("a", "b", block_diagonal(64))], model(neurons_per_core=40))
+    prob = ps._Problem(layers, [Projection("a", "b", block_diagonal(64))],
+                       model(neurons_per_core=40))
     fills = [ps._fill(prob), ps._fill(prob, fresh=True)]
     h = ps._hypergraph(prob, fills)
     k = int(fills[0][-1]) + 1  # 4 cores filled in order: full, so swaps are accepted
