@@ -42,6 +42,8 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     fidelity-rate, seed), ``compare`` their outputs and diagnose the difference
     (``rows``: the target's per-layer records, with tau_*_error and sqnr_db where it has
     them; ``states(raster)``: the chip's own measures, e.g. saturation per state)."""
+    if inputs is None and options["fidelity-steps"] == 0:
+        return {"steps": 0}  # before the imports: the simulator's are the slow ones
     from nirc.feedback import progress
     from nirc.input_arrays import bernoulli_inputs
     from nirc.passes.discretize import recorded_options, with_defaults
@@ -50,8 +52,6 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     from .diagnosis import diagnose
 
     if inputs is None:
-        if options["fidelity-steps"] == 0:
-            return {"steps": 0}
         inputs = bernoulli_inputs(reference, options["fidelity-rate"], options["fidelity-steps"],
                                   options["fidelity-batch"], options["seed"], np.float64)
         source = f"generated: rate {options['fidelity-rate']}, seed {options['seed']}"

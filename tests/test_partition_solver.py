@@ -307,3 +307,85 @@ def test_properties(problem, seed):
         assert brute_check(layers, projs, m, seq) == pytest.approx(seq.traffic, abs=1e-9)
         assert p.traffic <= seq.traffic + 1e-9
     assert partition(layers, projs, m, seed=seed).slices == p.slices  # deterministic
+
+
+def _plain_try_swap(self, a, q):
+    """``_State.try_swap`` as its docstring states it: make move(a, q), pick the best atom b
+    of q by its gain back to p, keep the swap or undo both moves (the implementation
+    evaluates the swap without making the moves; both must decide alike)."""
+    import nirc.passes.partition_solver as ps
+
+    h, p, cost0, ex0 = self.h, self.core[a], self.cost, self.excess()
+    self.move(a, q)
+    bs = np.flatnonzero(self.core == q)
+    bs = bs[bs != a]
+    lb, n, e = h["layer"][bs], h["n"][bs], h["e"][bs]
+    bs = bs[(self.N[p] + n <= self.npc) & (self.N[q] - n <= self.npc)
+            & (self.E[p] + e + self.shared[lb] * (self.pres[p, lb] == 0) <= self.spc)
+            & (self.E[q] - e - self.shared[lb] * (self.pres[q, lb] == 1) <= self.spc)]
+    if len(bs):
+        nets = [h["nets_of"][b] for b in bs]
+        ne = np.concatenate(nets)
+        g = cost0 - self.cost + np.bincount(
+            np.repeat(np.arange(len(bs)), [len(x) for x in nets]),
+            h["w"][ne] * ((self.cnt[ne, q] == 1).astype(float) - (self.cnt[ne, p] == 0)),
+            len(bs))
+        b = bs[int(np.argmax(g))]
+        if g.max() > ps._EPS:
+            self.move(b, p)
+            if self.excess() <= ex0:
+                return True
+            self.move(b, q)
+    self.move(a, p)
+    return False
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_swaps_decide_as_the_plain_moves(seed, monkeypatch):
+    """The swap evaluated without moving gives the same partition as making and undoing the
+    moves (the same traffic sums, so the same ties), on graphs where swaps are accepted
+    (the block-diagonal mask split over 40-neuron cores) and declined (a dense MLP)."""
+    import nirc.passes.partition_solver as ps
+
+    graphs = [([dense("a", 64, 0), dense("b", 64, 32)], [Projection("a", "b", block_diagonal(64))],
+               model(neurons_per_core=40)),
+              ([dense("in", 60, 0, external=True), dense("a", 80, 60), dense("b", 30, 80)],
+               [Projection("in", "a"), Projection("a", "b")], model(neurons_per_core=16))]
+    real, accepted = ps._State.try_swap, []
+    monkeypatch.setattr(ps._State, "try_swap",
+                        lambda s, a, q: accepted.append(real(s, a, q)) or accepted[-1])
+    fast = [partition(*g, seed=seed) for g in graphs]
+    monkeypatch.setattr(ps._State, "try_swap", _plain_try_swap)
+    plain = [partition(*g, seed=seed) for g in graphs]
+    assert True in accepted and False in accepted, "swaps accepted and declined are both tested"
+    for f, p in zip(fast, plain):
+        assert (f.slices, f.per_core, f.traffic, f.method) == \
+            (p.slices, p.per_core, p.traffic, p.method)
+
+
+def test_each_swap_leaves_the_state_of_the_plain_moves():
+    """try_swap(a, q) against the plain moves for every atom and core of a small state:
+    the same cores, traffic sum, SOPs and counts afterwards, swap or not."""
+    import copy
+
+    import nirc.passes.partition_solver as ps
+
+    layers = [dense("a", 64, 0), dense("b", 64, 32)]
+    prob = ps._Problem(layers, [Projection("a", "b", block_diagonal(64))],
+                       model(neurons_per_core=40))
+    fills = [ps._fill(prob), ps._fill(prob, fresh=True)]
+    h = ps._hypergraph(prob, fills)
+    k = int(fills[0][-1]) + 1  # 4 cores filled in order: full, so swaps are accepted
+    st = ps._State(h, fills[0][h["start"]], k, prob)
+    results = []
+    for a in range(h["A"]):
+        for q in range(k):
+            if q == st.core[a]:
+                continue
+            fast, plain = copy.deepcopy(st), copy.deepcopy(st)
+            results.append(fast.try_swap(a, q))
+            assert _plain_try_swap(plain, a, q) == results[-1]
+            assert np.array_equal(fast.core, plain.core) and fast.cost == plain.cost
+            for f in ("S", "N", "E", "cnt", "pres", "Z"):
+                assert np.array_equal(getattr(fast, f), getattr(plain, f)), f
+    assert True in results and False in results
