@@ -197,7 +197,7 @@ def sim_options(command):
                      + " (docs/conventions.md); the options below override it."),
         click.option("--dt", type=DtParam(), default=None,
                      help="Time step in seconds [default: 1e-4]; 'auto': the target chooses "
-                     "(nirc compile, targets whose decays prefer some steps, e.g. xylo)."),
+                     "(with --target, for targets whose decays prefer some steps, e.g. xylo)."),
         click.option("--method", default=None,
                      help="euler | exact | exp-euler [default: euler]."),
         click.option("--reset", default=None, help="value | subtract [default: value]."),
@@ -234,7 +234,7 @@ def sim_options(command):
 
 
 @main.command("compile")
-@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("-t", "--target", "target", default="interp", show_default=True,
               metavar="TARGET[{OPTIONS}]", help="The target, with options: 'generic{cores=8}'.")
 @click.option("-o", "--output-dir", "outdir", default="out", show_default=True,
@@ -250,7 +250,7 @@ def sim_options(command):
 @click.option("--print-pipeline", is_flag=True, help="Print the target's pass pipeline and exit.")
 @click.option("--print-ir-after-all", is_flag=True, help="Print the IR to stderr after each pass.")
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
-def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: str | None,
+def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_path: str | None,
                 fidelity_input: str | None, min_agreement: float | None, print_pipeline: bool,
                 print_ir_after_all: bool, list_targets: bool) -> None:
     """Compile GRAPH (.nir, .nirt or textual IR) for TARGET and write its files."""
@@ -272,6 +272,9 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
     if print_pipeline:
         click.echo(",".join(chosen.pipeline(sim)))
         return
+    if graph is None:
+        raise click.UsageError("Missing argument 'GRAPH' (not needed with --list-targets "
+                               "or --print-pipeline).")
     from .loading import load_module
 
     module = load_module(graph)
@@ -289,7 +292,8 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               "per Input node, or an .npz keyed by Input node name.")
 @click.option("--generate-input", metavar="SPEC",
               help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --generate-input.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of --generate-input (>= 0).")
 @sim_options
 @click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
 @click.option("--record", "record", multiple=True, metavar="NODE[.v|.i]",
@@ -311,6 +315,9 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
 
     if bool(inputs) == bool(generate_input):
         raise click.UsageError("give either --input or --generate-input")
+    if sim.get("dt") == "auto" and target is None:
+        raise click.UsageError("--dt auto: the target chooses dt; give --target (e.g. xylo) "
+                               "or --dt SECONDS")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
     data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
@@ -319,17 +326,22 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
         module = _compiled(module, graph, target, sim)
         sim = {}  # the compiled module records them
     update, bar = progress_bar(steps)
+    from .diagnostics import NircError
+
     try:
         results = simulate(module, data, **sim, round_delays=round_delays,
                            dtype="float64" if float64 else "float32",
                            record=[r for item in record for r in item.split(",") if r],
                            engine=engine, progress=update, keep_batch_axis=True)
+    except NircError as e:
+        raise e.with_file(graph) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    summary = "\n".join(summary_lines(results))  # before writing: no output unless all succeeds
     if output:
         save_npz(output, results)
-    click.echo("\n".join(summary_lines(results)))
+    click.echo(summary)
 
 
 def _compiled(module, source: str, spec: str, sim: dict):

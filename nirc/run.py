@@ -71,7 +71,10 @@ def progress_bar(steps: int):
 def summary_lines(results: dict[str, np.ndarray]) -> list[str]:
     lines = []
     for name, a in results.items():
-        binary = a.size and np.isin(a, (0, 1)).all()
+        if a.size == 0:
+            lines.append(f"{name}: shape {list(a.shape)}, empty")
+            continue
+        binary = np.isin(a, (0, 1)).all()
         what = (f"{int(a.sum())} spikes, rate {a.mean():.4g} per step" if binary
                 else f"min {a.min():.4g}, mean {a.mean():.4g}, max {a.max():.4g}")
         lines.append(f"{name}: shape {list(a.shape)}, {what}")

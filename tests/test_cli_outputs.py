@@ -1,0 +1,147 @@
+"""The command line's output and usage promises (issue 16, "Outputs and CLI").
+
+- outputs are all or none: a command that fails writes nothing, including its --report;
+- bad usage exits 2 with click's message, bad input exits 1 with one ``error:`` line;
+- ``compile --list-targets`` / ``--print-pipeline`` need no GRAPH;
+- ``import -`` / ``show -`` detect the format of standard input (.nir, .nirt, .mlir);
+- target options are checked against their ranges (targets/base.py ``Option``);
+- Python warnings print once as ``warning: FILE: ...`` lines, never with a source path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nir
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from nirc.cli import main
+
+
+def run(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
+
+
+def files_under(directory: Path) -> set[str]:
+    return {str(p.relative_to(directory)) for p in directory.rglob("*")}
+
+
+def lif(n: int, tau: float = 0.01) -> nir.LIF:
+    return nir.LIF(tau=np.full(n, tau), r=np.ones(n), v_leak=np.zeros(n),
+                   v_threshold=np.ones(n), v_reset=np.zeros(n))
+
+
+def chain(n: int, neuron: nir.NIRNode) -> nir.NIRGraph:
+    """input(n) -> neuron(n) -> output(n)."""
+    return nir.NIRGraph(nodes={"input": nir.Input(np.array([n])), "lif": neuron,
+                               "output": nir.Output(np.array([n]))},
+                        edges=[("input", "lif"), ("lif", "output")], type_check=False)
+
+
+@pytest.fixture
+def srnn(examples, tmp_path: Path) -> Path:
+    """The shipped recurrent example, copied into an otherwise empty directory."""
+    path = tmp_path / "srnn.nir"
+    path.write_bytes(examples["srnn"].read_bytes())
+    return path
+
+
+# ---- 1. all or none ---------------------------------------------------------------
+
+
+def test_unwritable_report_writes_nothing(srnn: Path, tmp_path: Path):
+    """--report under a regular file cannot be created: exit 1, the message names the
+    report path, and neither the target's files nor the output directory appear."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    report = blocker / "r.json"
+    before = files_under(tmp_path)
+    result = run("compile", str(srnn), "--target", "interp", "-o", str(tmp_path / "out"),
+                 "--report", str(report))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {report}: cannot write"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert files_under(tmp_path) == before
+
+
+def test_report_and_files_written_together(srnn: Path, tmp_path: Path):
+    """The success case of the same set: new nested directories for both are made."""
+    out, report = tmp_path / "a" / "b", tmp_path / "c" / "r.json"
+    result = run("compile", str(srnn), "--target", "interp", "-o", str(out),
+                 "--report", str(report))
+    assert result.exit_code == 0, result.stderr
+    assert (out / "srnn.mlir").is_file() and report.is_file()
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_run_with_zero_size_input_is_all_or_none(tmp_path: Path):
+    """A zero-size Input: either a clean error with no .npz, or success with the .npz
+    (never the .npz followed by a failure, as before)."""
+    graph = tmp_path / "zero.nir"
+    nir.write(graph, chain(0, lif(0)))
+    out = tmp_path / "out.npz"
+    result = run("run", str(graph), "--generate-input", "rate=0.1,steps=5", "-o", str(out))
+    assert "internal error" not in result.stderr
+    if result.exit_code == 0:
+        assert out.is_file()
+        assert np.load(out)["output"].shape == (5, 1, 0)
+    else:
+        assert result.exit_code == 1 and result.stderr.startswith("error: ")
+        assert not out.exists()
+
+
+# ---- 2. run's usage -----------------------------------------------------------------
+
+
+def test_run_negative_seed_is_a_usage_error(srnn: Path, tmp_path: Path):
+    result = run("run", str(srnn), "--generate-input", "steps=5", "--seed", "-5",
+                 "-o", str(tmp_path / "o.npz"))
+    assert result.exit_code == 2, result.output
+    assert "--seed" in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_run_dt_auto_without_target_is_a_usage_error(srnn: Path):
+    """The interpreter has no preferred step (compile --target interp --dt auto refuses
+    too): without --target, --dt auto is bad usage that names what to give."""
+    result = run("run", str(srnn), "--generate-input", "steps=5", "--dt", "auto")
+    assert result.exit_code == 2, result.output
+    assert "--dt auto" in result.stderr and "--target" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["xylo", "loihi2"])
+def test_run_record_on_chip_target_says_unsupported(srnn: Path, target: str):
+    """'lif1.v' is a correct spelling (it works without --target); the error must say
+    that the chip target cannot record it."""
+    plain = run("run", str(srnn), "--generate-input", "steps=5", "--record", "lif1.v")
+    assert plain.exit_code == 0, plain.stderr
+    result = run("run", str(srnn), "--generate-input", "steps=5", "--target", target,
+                 "--record", "lif1.v")
+    assert result.exit_code == 1, result.output
+    line = result.stderr.strip()
+    assert line.startswith(f"error: {srnn}: ") and "not supported" in line, line
+    assert "expected a node name" not in line
+
+
+# ---- 3. compile without GRAPH ----------------------------------------------------------
+
+
+def test_list_targets_needs_no_graph():
+    result = run("compile", "--list-targets")
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == sorted(["interp", "generic", "xylo", "loihi2", "speck", "spinnaker2"])
+
+
+def test_print_pipeline_needs_no_graph():
+    result = run("compile", "--print-pipeline", "--target", "generic")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("flatten-subgraphs,discretize")
+
+
+def test_compile_without_graph_is_still_a_usage_error():
+    result = run("compile", "--target", "interp")
+    assert result.exit_code == 2
+    assert "GRAPH" in result.stderr
