@@ -31,8 +31,11 @@ class NircGroup(click.Group):
     """Turns nirc's diagnostics into one-line errors with exit code 1."""
 
     def invoke(self, ctx: click.Context):
+        from .warning_lines import capture
+
         try:
-            return super().invoke(ctx)
+            with capture():  # Python warnings -> one 'warning: FILE: ...' line each
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:
@@ -310,7 +313,10 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
             engine: str, target: str | None, output: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     from .input_arrays import bernoulli_inputs
-    from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
+    import numpy as np
+
+    from .run import (nonfinite_warnings, parse_generate_spec, progress_bar, read_inputs,
+                      save_npz, summary_lines)
     from nirc.targets.interp.api import load, simulate
 
     if bool(inputs) == bool(generate_input):
@@ -329,15 +335,20 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     from .diagnostics import NircError
 
     try:
-        results = simulate(module, data, **sim, round_delays=round_delays,
-                           dtype="float64" if float64 else "float32",
-                           record=[r for item in record for r in item.split(",") if r],
-                           engine=engine, progress=update, keep_batch_axis=True)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+            results = simulate(module, data, **sim, round_delays=round_delays,
+                               dtype="float64" if float64 else "float32",
+                               record=[r for item in record for r in item.split(",") if r],
+                               engine=engine, progress=update, keep_batch_axis=True)
     except NircError as e:
         raise e.with_file(graph) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    from .warning_lines import emit
+
+    for message in nonfinite_warnings(results):
+        emit(message, graph)
     summary = "\n".join(summary_lines(results))  # before writing: no output unless all succeeds
     if output:
         save_npz(output, results)
@@ -355,7 +366,11 @@ def _compiled(module, source: str, spec: str, sim: dict):
         chosen = make_target(spec)
     except NircError as e:
         raise click.BadParameter(str(e), param_hint="'--target'") from None
-    compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next anyway
+    result = compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next
+    from .warning_lines import emit
+
+    for message in result.warnings:
+        emit(message, source)
     return module
 
 

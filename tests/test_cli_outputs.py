@@ -145,3 +145,56 @@ def test_compile_without_graph_is_still_a_usage_error():
     result = run("compile", "--target", "interp")
     assert result.exit_code == 2
     assert "GRAPH" in result.stderr
+
+
+# ---- 6. warnings --------------------------------------------------------------------
+
+
+def test_discretize_warning_is_one_line_naming_the_file(tmp_path: Path):
+    """tau = 1e-30 s at dt = 1e-4 s: Euler's decay 1 - dt/tau = 1 - 1e26 < 0, which
+    discretize warns about; run prints it once as 'warning: FILE: ...', with no Python
+    source path or warning class."""
+    graph = tmp_path / "tiny.nir"
+    nir.write(graph, chain(2, lif(2, tau=1e-30)))
+    result = run("run", str(graph), "--generate-input", "steps=5")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"warning: {graph}: discretize: node 'lif' (LIF), field 'tau'")
+    assert ".py:" not in result.stderr and "DiscretizeWarning" not in result.stderr
+
+
+def test_compile_warning_is_in_the_report_only(tmp_path: Path):
+    """compile records the same warning in its report (stdout and --report JSON), and
+    does not print it to stderr as well."""
+    import json
+
+    graph = tmp_path / "tiny.nir"
+    nir.write(graph, chain(2, lif(2, tau=1e-30)))
+    report = tmp_path / "r.json"
+    result = run("compile", str(graph), "--target", "interp", "-o", str(tmp_path / "out"),
+                 "--report", str(report))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count("field 'tau'") == 1
+    assert [w for w in json.loads(report.read_text())["warnings"] if "field 'tau'" in w]
+
+
+def test_run_warns_about_nonfinite_outputs(tmp_path: Path):
+    """A Scale of 3e38 (float32 max is 3.4e38) on a spike gives 3e38; a second Scale of
+    10 overflows to inf: run says so in one line naming the output, instead of numpy's
+    RuntimeWarning."""
+    g = nir.NIRGraph(nodes={"input": nir.Input(np.array([1])),
+                            "s1": nir.Scale(scale=np.array([3e38], np.float32)),
+                            "s2": nir.Scale(scale=np.array([10.0], np.float32)),
+                            "output": nir.Output(np.array([1]))},
+                     edges=[("input", "s1"), ("s1", "s2"), ("s2", "output")], type_check=False)
+    graph = tmp_path / "big.nir"
+    nir.write(graph, g)
+    x = tmp_path / "x.npy"
+    np.save(x, np.ones((3, 1), np.float32))
+    result = run("run", str(graph), "--input", str(x), "-o", str(tmp_path / "o.npz"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"warning: {graph}: recorded 'output': 3 non-finite values (inf) from step 0: the "
+        "simulation overflowed (check the parameters and dt against the time constants)"]
