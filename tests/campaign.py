@@ -2,7 +2,8 @@
 
 For each graph drawn by ``tests/strategies.py`` (every node kind and variant, nested
 graphs, cycles; half of them forced to one ``FEATURES`` entry, round robin by
-hypothesis) and each target, in-process through click:
+hypothesis; a third chip-shaped: ``chip_shaped``) and each target, in-process
+through click:
 
 1. ``nirc compile G.nir --target T -o DIR`` (small fidelity checks);
 2. if it compiled: ``nirc run DIR/G.mlir --generate-input ... --record ...`` on the
@@ -21,7 +22,8 @@ Each (graph, target) gets one outcome:
 - ``hang``: a command took longer than ``HANG_SECONDS`` (SIGALRM; a guard, not a
   measurement).
 
-``NIRC_CAMPAIGN=N`` sets the number of graphs (tests/test_campaign.py; default 60).
+``NIRC_CAMPAIGN=N`` sets the number of graphs (tests/test_campaign.py; default 20),
+``NIRC_CAMPAIGN_SEED`` another draw, ``NIRC_CAMPAIGN_LOG`` a progress file.
 """
 
 from __future__ import annotations
@@ -75,10 +77,55 @@ class Tally:
         return "\n".join(lines)
 
 
+@st.composite
+def chip_shaped(draw) -> nir.NIRGraph:
+    """Input -> Linear/Affine -> neurons [+ recurrent Linear] -> Linear -> neurons ->
+    Output, the shape Xylo, Loihi 2 and SpiNNaker2 map, with random sizes, time
+    constants and weights (so that the chip targets compile some graphs), or Speck's
+    shape: tests/speck_graphs.py ``random_chain``."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    if draw(st.integers(0, 3)) == 0:
+        from speck_graphs import random_chain
+
+        return random_chain(seed % 1000)[0]
+    rng = np.random.default_rng(seed)
+    n_in, n_hid, n_out = (int(rng.integers(1, 9)), int(rng.integers(1, 17)),
+                          int(rng.integers(1, 5)))
+
+    def neuron(n: int, readout: bool):
+        tau = 10.0 ** rng.uniform(-4, -1, (2, n))
+        kind = rng.choice(["LI", "LIF", "CubaLIF"] if readout else ["LIF", "CubaLIF", "IF"])
+        common = dict(r=rng.uniform(0.5, 20, n), v_leak=np.zeros(n))
+        spiking = dict(v_threshold=rng.uniform(0.1, 2, n), v_reset=np.zeros(n))
+        if kind == "LI":
+            return nir.LI(tau=tau[0], **common)
+        if kind == "LIF":
+            return nir.LIF(tau=tau[0], **common, **spiking)
+        if kind == "IF":
+            return nir.IF(r=common["r"], **spiking)
+        return nir.CubaLIF(tau_syn=tau[0], tau_mem=tau[1], **common, **spiking,
+                           w_in=np.ones(n))
+
+    def synapse(n_o: int, n_i: int):
+        w = rng.normal(0, 1, (n_o, n_i)).astype(np.float32)
+        return nir.Affine(weight=w, bias=np.zeros(n_o, np.float32)) if rng.random() < 0.3 \
+            else nir.Linear(weight=w)
+
+    nodes = {"input": nir.Input(np.array([n_in])), "w0": synapse(n_hid, n_in),
+             "hid": neuron(n_hid, False), "w1": synapse(n_out, n_hid),
+             "out": neuron(n_out, True), "output": nir.Output(np.array([n_out]))}
+    edges = [("input", "w0"), ("w0", "hid"), ("hid", "w1"), ("w1", "out"), ("out", "output")]
+    if rng.random() < 0.5:
+        nodes["w_rec"] = nir.Linear(weight=rng.normal(0, 0.5, (n_hid, n_hid)).astype(np.float32))
+        edges += [("hid", "w_rec"), ("w_rec", "hid")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
 def campaign_graphs():
-    """Free graphs and graphs forced to one feature (every node kind and variant)."""
+    """Free graphs, graphs forced to one feature (every node kind and variant), and
+    chip-shaped graphs."""
     return st.one_of(graphs(), st.sampled_from(all_features()).flatmap(
-        lambda feature: graphs(require=feature)))
+        lambda feature: graphs(require=feature)), chip_shaped())
 
 
 def _on_alarm(signum, frame):
@@ -156,12 +203,17 @@ def check_one(graph: nir.NIRGraph, target: str, directory: Path) -> tuple[str, s
     return "compiled", ""
 
 
-def run_campaign(n_graphs: int, keep: Path | None = None) -> Tally:
-    """Draw ``n_graphs`` graphs (deterministically) and check each on every target;
-    ``keep``: copy the .nir of every graph with a problem there."""
+def run_campaign(n_graphs: int, keep: Path | None = None, seed: int | None = None,
+                 log: Path | None = None) -> Tally:
+    """Draw ``n_graphs`` graphs (deterministically; ``seed``: another deterministic
+    draw, for shards run in parallel) and check each on every target; ``keep``: copy
+    the .nir of every graph with a problem there; ``log``: rewrite the counts there
+    after every graph (a long run's progress)."""
+    from hypothesis import seed as hypothesis_seed
+
     tally = Tally()
 
-    @settings(max_examples=n_graphs, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=n_graphs, derandomize=seed is None, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(campaign_graphs())
     def one(graph: nir.NIRGraph) -> None:
@@ -177,6 +229,11 @@ def run_campaign(n_graphs: int, keep: Path | None = None) -> Tally:
                     if keep is not None:
                         keep.mkdir(parents=True, exist_ok=True)
                         (keep / f"{name}.nir").write_bytes((directory / "g.nir").read_bytes())
+        if log is not None:
+            log.write_text(tally.table() + "\n" + "\n".join(
+                f"{g} {t}: {w}" for g, t, w in tally.problems) + "\n")
 
+    if seed is not None:
+        one = hypothesis_seed(seed)(one)
     one()
     return tally
