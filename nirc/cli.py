@@ -76,12 +76,13 @@ elide_option = click.option("--elide-large", "elide_over", type=click.IntRange(m
 
 
 @main.command("import")
-@click.argument("graph", type=click.Path(dir_okay=False))
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
 @output_option
 @generic_option
 @elide_option
 def import_cmd(graph: str, output: str | None, generic: bool, elide_over: int | None) -> None:
-    """Import a .nir or .nirt GRAPH into the nir dialect and print it as textual IR."""
+    """Import a .nir or .nirt GRAPH ('-': stdin, format detected) into the nir dialect and
+    print it as textual IR."""
     from .ir_text import print_module
     from .loading import emit_text, load_module
 

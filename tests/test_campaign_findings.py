@@ -22,3 +22,15 @@ def test_affine_with_batched_weight(engine: str):
     x = np.ones((2, 1, 2, 1), np.float32)  # (T, B, 2, 1)
     y = simulate(g, x, engine=engine, keep_batch_axis=True)["output"]
     np.testing.assert_array_equal(y, np.full((2, 1, 2, 1), 3.0))
+
+
+def test_scale_on_a_scalar_signal():
+    """Input of shape () -> Scale(0.5) -> Output: y = 0.5 x; planning turned the 0-d
+    scale into shape (1,) (np.ascontiguousarray returns ndim >= 1) and failed."""
+    g = nir.NIRGraph(nodes={"input": nir.Input(np.array([], np.int64)),
+                            "scale": nir.Scale(scale=np.float32(0.5)),
+                            "output": nir.Output(np.array([], np.int64))},
+                     edges=[("input", "scale"), ("scale", "output")], type_check=False)
+    x = np.array([1.0, 0.0, 2.0], np.float32)[:, None]  # (T, B) with a 0-d sample
+    y = simulate(g, x, keep_batch_axis=True)["output"]
+    np.testing.assert_array_equal(y, [[0.5], [0.0], [1.0]])

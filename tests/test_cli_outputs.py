@@ -198,3 +198,83 @@ def test_run_warns_about_nonfinite_outputs(tmp_path: Path):
     assert result.stderr.splitlines() == [
         f"warning: {graph}: recorded 'output': 3 non-finite values (inf) from step 0: the "
         "simulation overflowed (check the parameters and dt against the time constants)"]
+
+
+# ---- 4. standard input in every format ------------------------------------------------
+
+
+def stdin_forms(srnn: Path) -> dict[str, bytes]:
+    """The same graph as .nir bytes, .nirt text (arrays inline) and textual IR."""
+    nirt = run("convert", str(srnn))  # no TARGET: .nirt on stdout, large arrays base64
+    mlir = run("import", str(srnn))
+    assert nirt.exit_code == 0 and mlir.exit_code == 0
+    return {"nir": srnn.read_bytes(), "nirt": ("# a comment\n" + nirt.stdout).encode(),
+            "mlir": mlir.stdout.encode()}
+
+
+@pytest.mark.parametrize("form", ["nir", "nirt", "mlir"])
+def test_show_and_import_read_stdin_in_every_format(srnn: Path, form: str):
+    """show - and import - on each form give what they give on the file itself."""
+    data = stdin_forms(srnn)[form]
+    shown = run("show", "-", input=data)
+    assert shown.exit_code == 0, shown.stderr
+    expected = run("show", str(srnn)).stdout.replace(str(srnn), "-")
+    assert shown.stdout == expected
+    imported = run("import", "-", input=data)
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout == run("import", str(srnn)).stdout
+
+
+def test_stdin_errors_name_stdin(srnn: Path):
+    """Truncated HDF5 on stdin: one error line naming '-' (not a temporary file)."""
+    result = run("show", "-", input=srnn.read_bytes()[:100])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: -: ") and "/tmp" not in result.stderr
+
+
+# ---- 5. target option ranges -------------------------------------------------------------
+
+
+def numeric_options():
+    from nirc.targets import get_all_targets
+
+    for name, load in sorted(get_all_targets().items()):
+        for option, spec in load().OPTIONS.items():
+            if spec.kind in (int, float):
+                yield name, option, spec
+
+
+def test_every_numeric_target_option_declares_its_range():
+    missing = [f"{t}:{o}" for t, o, spec in numeric_options() if spec.low is None]
+    assert not missing
+
+
+@pytest.mark.parametrize("target, option, spec",
+                         [pytest.param(*x, id=f"{x[0]}:{x[1]}") for x in numeric_options()])
+def test_out_of_range_target_option_is_a_usage_error(target, option, spec):
+    """A value just beyond each bound: exit 2, naming the option, the range and the value."""
+    bad = [spec.low - 1] + ([spec.high + 1] if spec.high is not None else [])
+    for value in bad:
+        value = spec.kind(value)
+        result = run("compile", "--print-pipeline", "--target", f"{target}{{{option}={value}}}")
+        assert result.exit_code == 2, (value, result.output)
+        message = " ".join(result.stderr.split())
+        assert f"option '{option}' must be" in message and repr(value) in message, message
+        bound = f"{spec.low:g}" if value < spec.low else f"{spec.high:g}"
+        assert bound in message, message
+    ok = run("compile", "--print-pipeline", "--target", f"{target}{{{option}={spec.kind(spec.low)}}}")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_fidelity_rate_of_five_is_refused():
+    """The issue's case: a spike probability of 5."""
+    result = run("compile", "--print-pipeline", "--target", "xylo{fidelity-rate=5}")
+    assert result.exit_code == 2
+    assert "'fidelity-rate' must be in [0, 1], got 5.0" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("target", ["xylo", "speck"])
+def test_unknown_chip_is_a_usage_error(target):
+    result = run("compile", "--print-pipeline", "--target", f"{target}{{chip=foo}}")
+    assert result.exit_code == 2
+    assert "option 'chip' must be one of" in " ".join(result.stderr.split())
