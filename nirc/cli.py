@@ -32,8 +32,11 @@ class NircGroup(click.Group):
     """Turns nirc's diagnostics into one-line errors with exit code 1."""
 
     def invoke(self, ctx: click.Context):
+        from .warning_lines import capture
+
         try:
-            return super().invoke(ctx)
+            with capture():  # Python warnings -> one 'warning: FILE: ...' line each
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:
@@ -74,12 +77,13 @@ elide_option = click.option("--elide-large", "elide_over", type=click.IntRange(m
 
 
 @main.command("import")
-@click.argument("graph", type=click.Path(dir_okay=False))
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
 @output_option
 @generic_option
 @elide_option
 def import_cmd(graph: str, output: str | None, generic: bool, elide_over: int | None) -> None:
-    """Import a .nir or .nirt GRAPH into the nir dialect and print it as textual IR."""
+    """Import a .nir or .nirt GRAPH ('-': stdin, format detected) into the nir dialect and
+    print it as textual IR."""
     from .ir_text import print_module
     from .loading import emit_text, load_module
 
@@ -208,7 +212,7 @@ def sim_options(command):
                      + " (docs/conventions.md); the options below override it."),
         click.option("--dt", type=DtParam(), default=None,
                      help="Time step in seconds [default: 1e-4]; 'auto': the target chooses "
-                     "(nirc compile, targets whose decays prefer some steps, e.g. xylo)."),
+                     "(with --target, for targets whose decays prefer some steps, e.g. xylo)."),
         click.option("--method", default=None,
                      help="euler | exact | exp-euler [default: euler]."),
         click.option("--reset", default=None, help="value | subtract [default: value]."),
@@ -245,7 +249,7 @@ def sim_options(command):
 
 
 @main.command("compile")
-@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("graph", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("-t", "--target", "target", default="interp", show_default=True,
               metavar="TARGET[{OPTIONS}]", shell_complete=complete_targets,
               help="The target, with options: 'generic{cores=8}'.")
@@ -269,7 +273,7 @@ def sim_options(command):
               "partitioned, lowered (those of the target's pipeline).")
 @elide_option
 @click.option("--list-targets", is_flag=True, help="List the available targets and exit.")
-def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: str | None,
+def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_path: str | None,
                 fidelity_input: str | None, min_agreement: float | None, print_pipeline: bool,
                 printing, timing: bool, stop_after: str | None, emit_stage: str | None,
                 elide_over: int | None, list_targets: bool) -> None:
@@ -299,6 +303,9 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
     if print_pipeline:
         click.echo(",".join(chosen.pipeline(sim)))
         return
+    if graph is None:
+        raise click.UsageError("Missing argument 'GRAPH' (not needed with --list-targets "
+                               "or --print-pipeline).")
     from .loading import load_module
 
     timer = Timer() if timing else None
@@ -324,7 +331,8 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               "per Input node, or an .npz keyed by Input node name.")
 @click.option("--generate-input", metavar="SPEC",
               help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --generate-input.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of --generate-input (>= 0).")
 @sim_options
 @click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
 @click.option("--record", "record", multiple=True, metavar="NODE[.v|.i]",
@@ -349,11 +357,17 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
 
         limit_blas_env(threads)
     from .input_arrays import bernoulli_inputs
-    from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
+    import numpy as np
+
+    from .run import (nonfinite_warnings, parse_generate_spec, progress_bar, read_inputs,
+                      save_npz, summary_lines)
     from nirc.targets.interp.api import load, simulate
 
     if bool(inputs) == bool(generate_input):
         raise click.UsageError("give either --input or --generate-input")
+    if sim.get("dt") == "auto" and target is None:
+        raise click.UsageError("--dt auto: the target chooses dt; give --target (e.g. xylo) "
+                               "or --dt SECONDS")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
     data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
@@ -362,18 +376,28 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
         module = _compiled(module, graph, target, sim)
         sim = {}  # the compiled module records them
     update, bar = progress_bar(steps)
+    from .diagnostics import NircError
+
     try:
-        results = simulate(module, data, **sim, round_delays=round_delays,
-                           dtype="float64" if float64 else "float32",
-                           record=[r for item in record for r in item.split(",") if r],
-                           engine=engine, progress=update, keep_batch_axis=True,
-                           threads=threads)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+            results = simulate(module, data, **sim, round_delays=round_delays,
+                               dtype="float64" if float64 else "float32",
+                               record=[r for item in record for r in item.split(",") if r],
+                               engine=engine, progress=update, keep_batch_axis=True,
+                               threads=threads)
+    except NircError as e:
+        raise e.with_file(graph) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    from .warning_lines import emit
+
+    for message in nonfinite_warnings(results):
+        emit(message, graph)
+    summary = "\n".join(summary_lines(results))  # before writing: no output unless all succeeds
     if output:
         save_npz(output, results)
-    click.echo("\n".join(summary_lines(results)))
+    click.echo(summary)
 
 
 def _compiled(module, source: str, spec: str, sim: dict):
@@ -387,7 +411,11 @@ def _compiled(module, source: str, spec: str, sim: dict):
         chosen = make_target(spec)
     except NircError as e:
         raise click.BadParameter(str(e), param_hint="'--target'") from None
-    compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next anyway
+    result = compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next
+    from .warning_lines import emit
+
+    for message in result.warnings:
+        emit(message, source)
     return module
 
 

@@ -232,15 +232,15 @@ def _require_agreement(check: dict | None, floor: float, source: str) -> None:
 
 
 def write_outputs(result: CompileResult, outdir: str, report_path: str | None) -> list[Path]:
-    """Write every emitted file (and the report) atomically into ``outdir``."""
-    from .atomic import write_with
+    """Write every emitted file and the JSON report as one set (nirc/atomic.py
+    ``write_all``): an unwritable report path leaves the other files unwritten too."""
+    from .atomic import write_all
 
     outputs = {Path(outdir) / name: data for name, data in result.files.items()}
     if report_path:
         text = json.dumps(result.report, indent=1, default=_jsonable) + "\n"
         outputs[Path(report_path)] = text.encode()
-    for path, data in outputs.items():
-        write_with(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+    write_all(outputs)
     return list(outputs)
 
 

@@ -30,8 +30,13 @@ def read_text(path: str) -> str:
 
 
 def load_module(path: str) -> ModuleOp:
-    """A verified module from a .nir file, a .nirt file (NIR text) or textual IR."""
-    if path.endswith((".nir", ".nirt")):
+    """A verified module from a .nir file, a .nirt file (NIR text) or textual IR;
+    ``-``: standard input in any of the three (nirc/stdin_input.py tells them apart)."""
+    if path == "-":
+        from .stdin_input import load_stdin
+
+        module = load_stdin()
+    elif path.endswith((".nir", ".nirt")):
         from .importer import import_graph
 
         if path.endswith(".nirt"):

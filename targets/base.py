@@ -43,9 +43,37 @@ from .resources import ResourceModel
 
 @dataclass(frozen=True)
 class Option:
+    """A target option: its type, default and help, and the values it admits:
+    ``low``/``high`` (inclusive bounds of a number) or ``choices`` (the allowed
+    strings).  ``Target(**options)`` checks every given value against them, so a bad
+    value is a usage error naming the option, the range and the value."""
+
     kind: type
     default: Any
     help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def check(self, target: str, name: str, value: Any) -> None:
+        if value is None:
+            return
+        if self.choices is not None and value not in self.choices:
+            raise NircError(f"target '{target}' option '{name}' must be one of "
+                            f"{', '.join(self.choices)}, got {value!r}")
+        if self.kind in (int, float) and not (
+                (self.low is None or value >= self.low) and (self.high is None or value <= self.high)):
+            raise NircError(f"target '{target}' option '{name}' must be "
+                            f"{_range_text(self.low, self.high)}, got {value!r}")
+
+
+def _range_text(low, high) -> str:
+    """'in [a, b]', '>= a' or '<= b' (numbers as they would be typed)."""
+    if high is None:
+        return f">= {low:g}"
+    if low is None:
+        return f"<= {high:g}"
+    return f"in [{low:g}, {high:g}]"
 
 
 class Target:
@@ -77,6 +105,7 @@ class Target:
                 raise NircError(f"target '{self.name}' has no option '{name}'"
                                 f"{suggest(name, self.OPTIONS)} (options: {known})")
             self.options[name] = _coerce(self.name, name, option, value)
+            option.check(self.name, name, self.options[name])
         self.options = {name: self.options.get(name, option.default)
                         for name, option in self.OPTIONS.items()}
 
@@ -201,12 +230,9 @@ def _coerce(target: str, name: str, option: Option, value: Any) -> Any:
         if kind is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
-            result = int(value)
-            if result < 0:
-                raise ValueError
-            return result
+            return int(value)  # its range: Option.check
         return kind(value)
     except (TypeError, ValueError):
         raise NircError(f"target '{target}' option '{name}' must be a "
-                        f"{'non-negative integer' if kind is int else kind.__name__}, "
+                        f"{'an integer' if kind is int else kind.__name__}, "
                         f"got {value!r}") from None

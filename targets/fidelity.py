@@ -151,11 +151,11 @@ def burst_stats(counts: np.ndarray) -> dict:
     return {"extra": extra / total if total else 0.0, "max": int(counts.max(initial=0))}
 
 
-FIDELITY_OPTIONS = {
-    "fidelity-steps": (int, 300, "steps of generated input for the fidelity check (0: skip)"),
-    "fidelity-batch": (int, 16, "samples of generated input"),
-    "fidelity-rate": (float, 0.1, "spike probability per input channel and step"),
-    "seed": (int, 0, "seed of the generated input"),
+FIDELITY_OPTIONS = {  # (kind, default, help, low, high): targets/base.py Option
+    "fidelity-steps": (int, 300, "steps of generated input for the fidelity check (0: skip)", 0),
+    "fidelity-batch": (int, 16, "samples of generated input", 1),
+    "fidelity-rate": (float, 0.1, "spike probability per input channel and step", 0.0, 1.0),
+    "seed": (int, 0, "seed of the generated input", 0),
 }
 
 

@@ -145,7 +145,7 @@ def test_target_specs():
     model = generic.resources()
     assert (model.cores, model.neurons_per_core, model.multicast) == (8, 32, False)
     assert make_target("interp").resources() is None
-    for bad, needle in [("nope", "unknown target"), ("generic{cores=-1}", "non-negative"),
+    for bad, needle in [("nope", "unknown target"), ("generic{cores=-1}", "must be >= 1, got -1"),
                         ("generic{size=3}", "no option 'size'"), ("generic{", "invalid target")]:
         with pytest.raises(NircError, match=needle):
             make_target(bad)

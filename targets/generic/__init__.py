@@ -22,17 +22,17 @@ from ..fidelity import FIDELITY_OPTIONS, summary_lines
 from ..resources import ResourceModel
 
 LIMITS = {
-    "cores": Option(int, 1024, "cores per chip"),
-    "neurons-per-core": Option(int, 256, "neurons a core holds"),
-    "synapses-per-core": Option(int, 65536, "synapse-memory entries (weights) a core holds"),
-    "fan-in": Option(int, None, "incoming synapses per neuron (unset: no limit)"),
-    "destinations-per-core": Option(int, None, "distinct cores a core sends to (unset: no limit)"),
+    "cores": Option(int, 1024, "cores per chip", 1),
+    "neurons-per-core": Option(int, 256, "neurons a core holds", 1),
+    "synapses-per-core": Option(int, 65536, "synapse-memory entries (weights) a core holds", 1),
+    "fan-in": Option(int, None, "incoming synapses per neuron (unset: no limit)", 1),
+    "destinations-per-core": Option(int, None, "distinct cores a core sends to (unset: no limit)", 1),
     "multicast": Option(bool, True, "a spike reaches all destination cores at the cost of one"),
-    "weight-bits": Option(int, 8, "bits of a weight (signed)"),
-    "state-bits": Option(int, 16, "bits of v and i (saturating)"),
-    "threshold-bits": Option(int, 16, "bits of a threshold"),
-    "bias-bits": Option(int, 16, "bits of a bias"),
-    "decay-bits": Option(int, 12, "fraction bits of a decay factor"),
+    "weight-bits": Option(int, 8, "bits of a weight (signed; quantize takes 2..16)", 2, 16),
+    "state-bits": Option(int, 16, "bits of v and i (saturating)", 2, 32),
+    "threshold-bits": Option(int, 16, "bits of a threshold", 2, 32),
+    "bias-bits": Option(int, 16, "bits of a bias", 2, 32),
+    "decay-bits": Option(int, 12, "fraction bits of a decay factor (state x decay products stay within int64)", 1, 24),
     "per-channel": Option(bool, True, "one weight scale per output neuron/channel (else per layer)"),
     "symmetric": Option(bool, True, "symmetric weights (else with a zero point)"),
     "bias-correction": Option(bool, False, "undo the mean input error of weight rounding with "

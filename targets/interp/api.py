@@ -177,6 +177,8 @@ def _dims(shape) -> str:
 
 def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int, str]]]:
     """(label, (node index, 'y' | 'v' | 'i')) for each requested recording."""
+    from .whole import WHOLE_KINDS, unsupported_record
+
     names = {n.name: i for i, n in enumerate(plan.nodes)}
     keys = []
     for label in record:
@@ -184,6 +186,9 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
             keys.append((label, (names[label], "y")))
             continue
         base, _, what = label.rpartition(".")
+        whole = [n.kind for n in plan.nodes if n.kind in WHOLE_KINDS]
+        if whole:
+            raise unsupported_record(whole[0], label)
         if base not in names or what not in ("v", "i"):
             raise NircError(f"cannot record '{label}': expected a node name, optionally "
                             "followed by .v or .i")

@@ -24,6 +24,15 @@ from .threads import choice_for, work_per_step
 COMPILED_KINDS = {"dense", "scale", "threshold", "reshape", "delay", "leaky", "cuba"}
 
 
+def _compilable(node) -> bool:
+    """Whether the generated row kernels run ``node``: a dense node only with an
+    (out, in) weight on a 1-d input (dense_row works on one flat row); batched weights
+    and weights on the last axis of a larger shape run in numpy (kernels.dense)."""
+    if node.kind == "dense":
+        return node.params["weight"].ndim == 2 and len(node.in_shape) == 1
+    return node.kind in COMPILED_KINDS
+
+
 def sum_sources(sources, chunk, shape, dtype) -> np.ndarray:
     """The sum of (source, delayed) chunks; a delayed one is read as ("late", source)."""
     if not sources:
@@ -55,7 +64,7 @@ class LoopGroup:
         self.exported = [k for k in self.members
                          if k in used_outside or (k, "y") in record]
         self.recorded_states = [(k, w) for k, w in record if k in inside and w in ("v", "i")]
-        self.compiled = all(nodes[k].kind in COMPILED_KINDS for k in self.members)
+        self.compiled = all(_compilable(nodes[k]) for k in self.members)
         if self.compiled:
             self._prepare_compiled(plan)
         else:

@@ -14,8 +14,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def dense(node, x: np.ndarray) -> np.ndarray:
-    """y = x @ W^T + b on the last axis (W is (out, in), NIR's layout)."""
+    """y = x @ W^T + b on the last axis (W is (out, in), NIR's layout); a batched weight
+    (..., out, in) multiplies each position of the leading axes with its own matrix,
+    y[..., o] = sum_i W[..., o, i] x[..., i] (as NIR's Affine, ``W @ x``, broadcasts)."""
     p = node.params
+    if p["weight"].ndim > 2:
+        y = np.matmul(p["weight"], x[..., None])[..., 0]
+        if p["bias"] is not None:
+            y = y + p["bias"]
+        return y
     wt = p.get("weight_t")
     if wt is None:
         wt = p["weight_t"] = np.ascontiguousarray(p["weight"].T)

@@ -177,7 +177,9 @@ def _node(op, dtype: np.dtype) -> Node:
 
 def _float(op, f: str, dtype: np.dtype):
     a = op.array(f)
-    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+    if a is None:
+        return None
+    return np.ascontiguousarray(a, dtype=dtype).reshape(np.shape(a))  # keeps a 0-d value 0-d
 
 
 def _input(op, node, get):

@@ -10,6 +10,19 @@ import numpy as np
 
 from nirc.diagnostics import NircError
 
+WHOLE_KINDS = {"xylo": "Xylo", "loihi2": "Loihi 2", "speck": "Speck", "spinnaker2": "SpiNNaker2"}
+"""Plan node kinds of the lowered chip networks that run as one op, with their titles."""
+
+
+def unsupported_record(kind: str, label: str) -> NircError:
+    """The one error for recording an internal node or state of a lowered chip network:
+    its engine simulates the network as one op, so only its Input and Output are
+    recordable (replace here when a chip engine records its neurons)."""
+    title = WHOLE_KINDS.get(kind, kind)
+    return NircError(f"cannot record '{label}': recording internal nodes and states is not "
+                     f"supported on the {title} target (its compiled network runs as one "
+                     f"{kind}.network op); record it without --target, or on --target generic")
+
 
 def run_whole(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
               record: list[tuple[int, str]], progress, kind: str, title: str,
@@ -27,7 +40,7 @@ def run_whole(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
                         node=source.name)
     for k, what in record:
         if what != "y":
-            raise NircError(f"cannot record '{what}' of '{plan.nodes[k].name}' in a {title} module")
+            raise unsupported_record(kind, f"{plan.nodes[k].name}.{what}")
     y = np.asarray(compute(chip, raster.astype(np.int64)), plan.dtype)
     y = y.reshape(steps, batch, *sink.out_shape)
     if progress is not None:

@@ -27,9 +27,9 @@ from ..resources import ResourceModel
 from .chips import CORES_PER_CHIP, loihi2_resources
 
 OPTIONS = {
-    "chips": Option(int, 1, "Loihi 2 chips (128 neuro-cores each)"),
-    "neurons-per-core": Option(int, None, "override: neurons a core holds (default 8192)"),
-    "synapses-per-core": Option(int, None, "override: synapse entries a core holds (default 131072)"),
+    "chips": Option(int, 1, "Loihi 2 chips (128 neuro-cores each)", 1),
+    "neurons-per-core": Option(int, None, "override: neurons a core holds (default 8192)", 1),
+    "synapses-per-core": Option(int, None, "override: synapse entries a core holds (default 131072)", 1),
     **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }
 

@@ -24,7 +24,7 @@ from .chips import CHIPS, speck_resources
 
 
 OPTIONS = {
-    "chip": Option(str, "speck2f", f"the Speck part: {', '.join(CHIPS)}"),
+    "chip": Option(str, "speck2f", f"the Speck part: {', '.join(CHIPS)}", choices=tuple(CHIPS)),
     **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }
 

@@ -26,11 +26,11 @@ from ..resources import ResourceModel
 from .chips import NEURONS_PER_PE, PES_PER_CHIP, SYNAPSE_KB, spinnaker2_resources
 
 OPTIONS = {
-    "chips": Option(int, 1, f"SpiNNaker2 chips ({PES_PER_CHIP} PEs each)"),
-    "neurons-per-pe": Option(int, NEURONS_PER_PE, "most neurons a PE holds (max_atoms_per_core)"),
-    "synapse-kb": Option(int, SYNAPSE_KB, "KB of a PE's 128 KB SRAM for synapse words (4 B each)"),
-    "conn-delay": Option(int, 0, "s2_nir's conn_delay: steps added per projection (0 or 1)"),
-    "weight-scale": Option(float, 0.0, "fixed weight scale (0: 127 / max |w| per population)"),
+    "chips": Option(int, 1, f"SpiNNaker2 chips ({PES_PER_CHIP} PEs each)", 1),
+    "neurons-per-pe": Option(int, NEURONS_PER_PE, "most neurons a PE holds (max_atoms_per_core)", 1),
+    "synapse-kb": Option(int, SYNAPSE_KB, "KB of a PE's 128 KB SRAM for synapse words (4 B each)", 1, 128),
+    "conn-delay": Option(int, 0, "s2_nir's conn_delay: steps added per projection (0 or 1)", 0, 1),
+    "weight-scale": Option(float, 0.0, "fixed weight scale (0: 127 / max |w| per population)", 0.0),
     "eth-ip": Option(str, "192.168.1.25", "the board's IP address the script uses by default"),
     **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }

@@ -26,10 +26,11 @@ from ..resources import ResourceModel
 from .chips import CHIPS, DEFAULT_CHIP
 
 OPTIONS = {
-    "chip": Option(str, DEFAULT_CHIP, f"the Xylo part: {', '.join(CHIPS)}"),
+    "chip": Option(str, DEFAULT_CHIP, f"the Xylo part: {', '.join(CHIPS)}",
+                   choices=tuple(CHIPS)),
     "per-channel": Option(bool, True, "one scale per neuron (else one per population group)"),
-    "dt-min": Option(float, 1e-5, "smallest dt that --dt auto considers (s)"),
-    "dt-max": Option(float, 1e-2, "largest dt that --dt auto considers (s)"),
+    "dt-min": Option(float, 1e-5, "smallest dt that --dt auto considers (s)", 1e-9, 10.0),
+    "dt-max": Option(float, 1e-2, "largest dt that --dt auto considers (s)", 1e-9, 10.0),
     **{k: Option(*v) for k, v in FIDELITY_OPTIONS.items()},
 }
 
