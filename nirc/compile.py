@@ -12,6 +12,8 @@ the cores and memory used, and every warning.
 from __future__ import annotations
 
 import json
+import sys
+import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +24,28 @@ from .diagnostics import NircError
 
 @dataclass
 class CompileResult:
+    """What compiling produced, nothing written yet: ``files`` (name -> bytes), ``report``
+    (the dict ``--report R.json`` writes), the lowered ``module``."""
+
     pipeline: list[str]
     files: dict[str, bytes]
     report: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     target_lines: list[str] = field(default_factory=list)
+    module: Any = None
+
+    def write(self, directory, report: str | None = None) -> list[Path]:
+        """Write every file into ``directory`` (and the JSON report to ``report``), all
+        or none; returns the paths written."""
+        return write_outputs(self, str(directory), report)
+
+    def simulate(self, inputs, **options) -> dict:
+        """The target's simulation of ``inputs`` (what ``nirc run --target`` runs): the
+        lowered module in the interpreter, bit-exact integer arithmetic on the chip
+        targets; ``options`` as ``nirc.simulate``'s (record, keep_batch_axis, ...)."""
+        from nirc.targets.interp.api import simulate
+
+        return simulate(self.module.clone(), inputs, **options)
 
 
 def compile_module(module, source: str, target, sim: dict[str, Any], *,
@@ -94,7 +113,7 @@ def compile_module(module, source: str, target, sim: dict[str, Any], *,
         **sections,
         "warnings": found,
     }
-    return CompileResult(passes, files, report, found, target.report_lines(report))
+    return CompileResult(passes, files, report, found, target.report_lines(report), module)
 
 
 def _trained_options(module, sim: dict[str, Any]) -> dict[str, Any]:
@@ -132,15 +151,14 @@ def _require_agreement(check: dict | None, floor: float, source: str) -> None:
 
 
 def write_outputs(result: CompileResult, outdir: str, report_path: str | None) -> list[Path]:
-    """Write every emitted file (and the report) atomically into ``outdir``."""
-    from .atomic import write_with
+    """Write every emitted file (and the report) into ``outdir``, all or none."""
+    from .atomic import write_all
 
     outputs = {Path(outdir) / name: data for name, data in result.files.items()}
     if report_path:
         text = json.dumps(result.report, indent=1, default=_jsonable) + "\n"
         outputs[Path(report_path)] = text.encode()
-    for path, data in outputs.items():
-        write_with(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+    write_all(outputs)
     return list(outputs)
 
 
@@ -196,3 +214,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class _CallableModule(types.ModuleType):
+    """``nirc.compile`` is both this module and the compile function: importing a
+    submodule binds the package attribute to it, so the module itself is callable."""
+
+    def __call__(self, graph, target="interp", **options):
+        """``nirc.compile(graph, target="xylo{...}", dt=..., profile=..., inputs=...)``
+        -> ``CompileResult``; see ``nirc.compile_api.compile``."""
+        from .compile_api import compile as compile_graph
+
+        return compile_graph(graph, target, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
