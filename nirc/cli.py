@@ -301,9 +301,11 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
+@click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
+              help="Also plot the results (rasters, counts, traces; needs nirc[plot]).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
-            engine: str, target: str | None, output: str | None) -> None:
+            engine: str, target: str | None, output: str | None, plot_path: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     from .input_arrays import bernoulli_inputs
     from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
@@ -329,7 +331,25 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
             bar.__exit__(None, None, None)
     if output:
         save_npz(output, results)
+    if plot_path:
+        from .plot import plot_results
+
+        plot_results(results, plot_path, title=graph)
     click.echo("\n".join(summary_lines(results)))
+
+
+@main.command("plot")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, metavar="FILE.png|svg",
+              help="The figure to write [default: SOURCE with .png].")
+def plot_cmd(source: str, output: str | None) -> None:
+    """Plot SOURCE: an .npz of `nirc run` (spike rasters, spike counts, traces) or a
+    compile report .json (float vs chip agreement, latency-aligned rasters)."""
+    from .plot import default_output, plot_file
+
+    output = output or default_output(source)
+    plot_file(source, output)
+    click.echo(f"wrote      {output}")
 
 
 def _compiled(module, source: str, spec: str, sim: dict):
