@@ -288,7 +288,9 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               help="Input array (.npy, shape (T, B, *shape) or (T, *shape)); NAME=FILE.npy "
               "per Input node, or an .npz keyed by Input node name.")
 @click.option("--generate-input", metavar="SPEC",
-              help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
+              help="Generate spike input instead: 'rate=0.1,steps=1000,batch=8' (Bernoulli, rate "
+              "per step); kind=poisson|regular with rate in Hz at --dt (poisson: clip=true for "
+              "0/1; regular: phase=0..1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --generate-input.")
 @sim_options
 @click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
@@ -307,7 +309,7 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
             engine: str, target: str | None, output: str | None, plot_path: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
-    from .input_arrays import bernoulli_inputs
+    from .input_arrays import rate_trains
     from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
     from nirc.targets.interp.api import load, simulate
 
@@ -315,7 +317,8 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
         raise click.UsageError("give either --input or --generate-input")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
-    data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
+    data = (rate_trains(module, seed=seed, dt=sim.get("dt") or 1e-4, **spec) if spec
+            else read_inputs(inputs))
     steps = spec["steps"] if spec else _steps_of(data)
     if target is not None:
         module = _compiled(module, graph, target, sim)

@@ -16,22 +16,35 @@ import numpy as np
 
 from .input_arrays import load_array
 
-GENERATE_KEYS = {"rate": float, "steps": int, "batch": int}
+GENERATE_KEYS = {"rate": float, "steps": int, "batch": int, "kind": str, "phase": float,
+                 "clip": lambda text: {"true": True, "false": False}[text]}
+KINDS = ("bernoulli", "poisson", "regular")
 
 
 def parse_generate_spec(spec: str) -> dict:
-    """``rate=0.1,steps=1000,batch=8`` -> dict (bad usage: click.UsageError, exit 2)."""
-    values = {"rate": 0.1, "steps": 100, "batch": 1}
+    """``[kind=bernoulli|poisson|regular,]rate=R,steps=T,batch=B[,phase=P][,clip=true]``
+    -> dict (bad usage: click.UsageError, exit 2).  Bernoulli's rate is a probability
+    per step; Poisson's and regular's are in Hz (input_arrays.rate_trains)."""
+    values = {"rate": 0.1, "steps": 100, "batch": 1, "kind": "bernoulli", "phase": 0.0,
+              "clip": False}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, sep, text = item.partition("=")
         if not sep or key not in GENERATE_KEYS:
             raise click.UsageError(f"--generate-input: expected rate=R,steps=T,batch=B, found '{item}'")
         try:
             values[key] = GENERATE_KEYS[key](text)
-        except ValueError:
-            raise click.UsageError(f"--generate-input: {key} must be a number, found '{text}'") from None
-    if not 0.0 <= values["rate"] <= 1.0 or values["steps"] < 1 or values["batch"] < 1:
-        raise click.UsageError("--generate-input: need 0 <= rate <= 1, steps >= 1, batch >= 1")
+        except (ValueError, KeyError):
+            raise click.UsageError(f"--generate-input: {key} must be a "
+                                   f"{'true|false' if key == 'clip' else 'number'}, found '{text}'") from None
+    if values["kind"] not in KINDS:
+        raise click.UsageError(f"--generate-input: kind must be {' | '.join(KINDS)}, "
+                               f"found '{values['kind']}'")
+    bound = 1.0 if values["kind"] == "bernoulli" else float("inf")
+    if not 0.0 <= values["rate"] <= bound or values["steps"] < 1 or values["batch"] < 1:
+        raise click.UsageError("--generate-input: need 0 <= rate (<= 1 for bernoulli), "
+                               "steps >= 1, batch >= 1")
+    if not 0.0 <= values["phase"] < 1.0:
+        raise click.UsageError("--generate-input: need 0 <= phase < 1")
     return values
 
 
