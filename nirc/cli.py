@@ -303,11 +303,14 @@ def compile_cmd(graph: str, target: str, outdir: str, sim: dict, report_path: st
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
+@click.option("--align", "align_output", is_flag=True,
+              help="With --target: shift the outputs back by the chip's latency.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
               help="Also plot the results (rasters, counts, traces; needs nirc[plot]).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
-            engine: str, target: str | None, output: str | None, plot_path: str | None) -> None:
+            engine: str, target: str | None, output: str | None, align_output: bool,
+            plot_path: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     from .input_arrays import rate_trains
     from .run import parse_generate_spec, progress_bar, read_inputs, save_npz, summary_lines
@@ -320,8 +323,9 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     data = (rate_trains(module, seed=seed, dt=sim.get("dt") or 1e-4, **spec) if spec
             else read_inputs(inputs))
     steps = spec["steps"] if spec else _steps_of(data)
+    latency = 0
     if target is not None:
-        module = _compiled(module, graph, target, sim)
+        module, latency = _compiled(module, graph, target, sim)
         sim = {}  # the compiled module records them
     update, bar = progress_bar(steps)
     try:
@@ -332,13 +336,22 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    from .run import align, decision_lines
+
+    outputs = [n for n in results if n not in set(r for i in record for r in i.split(","))]
+    if target is not None:
+        click.echo(f"latency: the chip's output lags the graph by {latency} step(s)"
+                   + ("; shifted back (--align)" if align_output and latency else
+                      "; --align shifts it back" if latency else ""))
+    if align_output:
+        results = align(results, outputs, latency)
     if output:
         save_npz(output, results)
     if plot_path:
         from .plot import plot_results
 
         plot_results(results, plot_path, title=graph)
-    click.echo("\n".join(summary_lines(results)))
+    click.echo("\n".join(summary_lines(results) + decision_lines(results, outputs)))
 
 
 @main.command("plot")
@@ -366,8 +379,10 @@ def _compiled(module, source: str, spec: str, sim: dict):
         chosen = make_target(spec)
     except NircError as e:
         raise click.BadParameter(str(e), param_hint="'--target'") from None
-    compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next anyway
-    return module
+    from .run import latency_of
+
+    result = compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next
+    return module, latency_of(result.report)
 
 
 def _read_array(path: str):

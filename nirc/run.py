@@ -99,3 +99,43 @@ def save_npz(path: str, results: dict[str, np.ndarray]) -> None:
             np.savez(f, **results)
 
     write_with(path, write)
+
+
+def latency_of(report: dict) -> int:
+    """The steps a compiled target's output lags the graph (0 if its report names none)."""
+    for section in report.values():
+        if isinstance(section, dict) and isinstance(section.get("latency"), int):
+            return section["latency"]
+    return 0
+
+
+def align(results: dict[str, np.ndarray], outputs: list[str], latency: int) -> dict:
+    """``--align``: each output shifted back by ``latency`` steps (chip step t + latency
+    becomes step t), the last ``latency`` steps zero-filled so that the shape stays."""
+    if latency <= 0:
+        return results
+    shifted = dict(results)
+    for name in outputs:
+        a = results[name]
+        shifted[name] = np.concatenate([a[latency:], np.zeros_like(a[:latency])])
+    return shifted
+
+
+def decision_lines(results: dict[str, np.ndarray], outputs: list[str], shown: int = 8) -> list[str]:
+    """Per output: spike counts per neuron (summed over steps and samples); for a
+    classifier (one output of more than one neuron) the argmax of each sample's counts
+    (ties: the lowest index, numpy's argmax), the first ``shown`` and a class histogram."""
+    lines = []
+    for name in outputs:
+        a = results[name].reshape(results[name].shape[0], results[name].shape[1], -1)
+        counts = a.sum(axis=0)  # (B, N)
+        lines.append(f"{name}: counts per neuron " + " ".join(f"{int(c)}" if float(c).is_integer()
+                                                         else f"{c:.3g}" for c in counts.sum(axis=0)))
+    if len(outputs) == 1 and counts.shape[1] > 1:
+        decisions = counts.argmax(axis=1)
+        first = " ".join(str(int(d)) for d in decisions[:shown])
+        more = " ..." if len(decisions) > shown else ""
+        histogram = np.bincount(decisions, minlength=counts.shape[1])
+        lines.append(f"{outputs[0]}: argmax per sample {first}{more}; samples per class "
+                     + " ".join(f"{i}:{int(n)}" for i, n in enumerate(histogram)))
+    return lines

@@ -58,3 +58,24 @@ def test_poisson_counts_and_clip(srnn):
 def test_bad_specs_are_usage_errors(srnn, spec):
     result = CliRunner().invoke(main, ["run", str(srnn[0]), "--generate-input", spec])
     assert result.exit_code == 2 and "--generate-input" in result.output
+
+
+def test_run_target_states_latency_aligns_and_decides(srnn, tmp_path):
+    """Xylo's srnn mapping lags by 1 step (one hidden block + the readout, README); --align
+    shifts the output back; the argmax line is each sample's most active output neuron."""
+    x = (np.random.default_rng(3).random((60, 3, 12)) < 0.2).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outs = []
+    for extra in ((), ("--align",)):
+        result = CliRunner().invoke(main, ["run", str(srnn[0]), "--input", str(tmp_path / "x.npy"),
+                                           "--target", "xylo", "-o", str(tmp_path / "o.npz"), *extra])
+        assert result.exit_code == 0, result.output
+        assert "lags the graph by 1 step(s)" in result.output
+        outs.append(np.load(tmp_path / "o.npz")["output"])
+    raw, aligned = outs
+    np.testing.assert_array_equal(aligned[:-1], raw[1:])
+    assert not aligned[-1].any()
+    decisions = " ".join(str(d) for d in aligned.sum(axis=0).argmax(axis=1))
+    assert f"argmax per sample {decisions};" in result.output
+    counts = " ".join(str(int(c)) for c in aligned.sum(axis=(0, 1)))
+    assert f"counts per neuron {counts}" in result.output
