@@ -16,3 +16,14 @@ def Simulator(graph, **options):  # noqa: N802 (a factory that reads as a class)
     from nirc.targets.interp.api import Simulator as _Simulator
 
     return _Simulator(graph, **options)
+
+
+
+def __getattr__(name):
+    """``nirc.compile``, imported lazily: the module nirc/compile.py, which is callable as
+    ``nirc.compile(graph, target, ...)`` (``nirc.compile_api.compile``)."""
+    if name == "compile":
+        import importlib
+
+        return importlib.import_module("nirc.compile")
+    raise AttributeError(f"module 'nirc' has no attribute {name!r}")

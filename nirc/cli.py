@@ -330,7 +330,9 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
               help="Input array (.npy, shape (T, B, *shape) or (T, *shape)); NAME=FILE.npy "
               "per Input node, or an .npz keyed by Input node name.")
 @click.option("--generate-input", metavar="SPEC",
-              help="Generate Bernoulli spike input instead: 'rate=0.1,steps=1000,batch=8'.")
+              help="Generate spike input instead: 'rate=0.1,steps=1000,batch=8' (Bernoulli, rate "
+              "per step); kind=poisson|regular with rate in Hz at --dt (poisson: clip=true for "
+              "0/1; regular: phase=0..1).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of --generate-input (>= 0).")
 @sim_options
@@ -348,17 +350,22 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
+@click.option("--align", "align_output", is_flag=True,
+              help="With --target: shift the outputs back by the chip's latency.")
+@click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
+              help="Also plot the results (rasters, counts, traces; needs nirc[plot]).")
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
-            engine: str, threads: int | None, target: str | None, output: str | None) -> None:
+            engine: str, threads: int | None, target: str | None, output: str | None,
+            align_output: bool, plot_path: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     if threads is not None:  # before numpy and numba load: their thread pools read these
         from nirc.targets.interp.threads import limit_blas_env
 
         limit_blas_env(threads)
-    from .input_arrays import bernoulli_inputs
     import numpy as np
 
+    from .input_arrays import rate_trains
     from .run import (nonfinite_warnings, parse_generate_spec, progress_bar, read_inputs,
                       save_npz, summary_lines)
     from nirc.targets.interp.api import load, simulate
@@ -370,10 +377,12 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
                                "or --dt SECONDS")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
-    data = bernoulli_inputs(module, seed=seed, **spec) if spec else read_inputs(inputs)
+    data = (rate_trains(module, seed=seed, dt=sim.get("dt") or 1e-4, **spec) if spec
+            else read_inputs(inputs))
     steps = spec["steps"] if spec else _steps_of(data)
+    latency = 0
     if target is not None:
-        module = _compiled(module, graph, target, sim)
+        module, latency = _compiled(module, graph, target, sim)
         sim = {}  # the compiled module records them
     update, bar = progress_bar(steps)
     from .diagnostics import NircError
@@ -390,14 +399,41 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    from .run import align, decision_lines
     from .warning_lines import emit
 
     for message in nonfinite_warnings(results):
         emit(message, graph)
-    summary = "\n".join(summary_lines(results))  # before writing: no output unless all succeeds
+    outputs = [n for n in results if n not in set(r for i in record for r in i.split(","))]
+    if target is not None:
+        click.echo(f"latency: the chip's output lags the graph by {latency} step(s)"
+                   + ("; shifted back (--align)" if align_output and latency else
+                      "; --align shifts it back" if latency else ""))
+    if align_output:
+        results = align(results, outputs, latency)
+    # before writing: no output unless all succeeds
+    summary = "\n".join(summary_lines(results) + decision_lines(results, outputs))
+    if plot_path:
+        from .plot import plot_results
+
+        plot_results(results, plot_path, title=graph)
     if output:
         save_npz(output, results)
     click.echo(summary)
+
+
+@main.command("plot")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, metavar="FILE.png|svg",
+              help="The figure to write [default: SOURCE with .png].")
+def plot_cmd(source: str, output: str | None) -> None:
+    """Plot SOURCE: an .npz of `nirc run` (spike rasters, spike counts, traces) or a
+    compile report .json (float vs chip agreement, latency-aligned rasters)."""
+    from .plot import default_output, plot_file
+
+    output = output or default_output(source)
+    plot_file(source, output)
+    click.echo(f"wrote      {output}")
 
 
 def _compiled(module, source: str, spec: str, sim: dict):
@@ -411,12 +447,13 @@ def _compiled(module, source: str, spec: str, sim: dict):
         chosen = make_target(spec)
     except NircError as e:
         raise click.BadParameter(str(e), param_hint="'--target'") from None
-    result = compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next
+    from .run import latency_of
     from .warning_lines import emit
 
+    result = compile_module(module, source, chosen, sim, fidelity=False)  # we simulate next
     for message in result.warnings:
         emit(message, source)
-    return module
+    return module, latency_of(result.report)
 
 
 def _read_array(path: str):

@@ -13,6 +13,8 @@ report (stdout) names the options used, the cores and memory used, and every war
 from __future__ import annotations
 
 import json
+import sys
+import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,28 @@ from .diagnostics import NircError
 
 @dataclass
 class CompileResult:
+    """What compiling produced, nothing written yet: ``files`` (name -> bytes), ``report``
+    (the dict ``--report R.json`` writes), the lowered ``module``."""
+
     pipeline: list[str]
     files: dict[str, bytes]
     report: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     target_lines: list[str] = field(default_factory=list)
+    module: Any = None
+
+    def write(self, directory, report: str | None = None) -> list[Path]:
+        """Write every file into ``directory`` (and the JSON report to ``report``), all
+        or none; returns the paths written."""
+        return write_outputs(self, str(directory), report)
+
+    def simulate(self, inputs, **options) -> dict:
+        """The target's simulation of ``inputs`` (what ``nirc run --target`` runs): the
+        lowered module in the interpreter, bit-exact integer arithmetic on the chip
+        targets; ``options`` as ``nirc.simulate``'s (record, keep_batch_axis, ...)."""
+        from nirc.targets.interp.api import simulate
+
+        return simulate(self.module.clone(), inputs, **options)
 
 
 def compile_module(module, source: str, target, sim: dict[str, Any], *,
@@ -167,7 +186,7 @@ def _compile(module, source: str, target, sim: dict[str, Any], *, print_ir_after
         **sections,
         "warnings": found,
     }
-    return CompileResult(passes, files, report, found, target.report_lines(report))
+    return CompileResult(passes, files, report, found, target.report_lines(report), module)
 
 
 def _check_printed_names(printing, passes: list[str]) -> None:
@@ -296,3 +315,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class _CallableModule(types.ModuleType):
+    """``nirc.compile`` is both this module and the compile function: importing a
+    submodule binds the package attribute to it, so the module itself is callable."""
+
+    def __call__(self, graph, target="interp", **options):
+        """``nirc.compile(graph, target="xylo{...}", dt=..., profile=..., inputs=...)``
+        -> ``CompileResult``; see ``nirc.compile_api.compile``."""
+        from .compile_api import compile as compile_graph
+
+        return compile_graph(graph, target, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

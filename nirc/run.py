@@ -16,22 +16,35 @@ import numpy as np
 
 from .input_arrays import load_array
 
-GENERATE_KEYS = {"rate": float, "steps": int, "batch": int}
+GENERATE_KEYS = {"rate": float, "steps": int, "batch": int, "kind": str, "phase": float,
+                 "clip": lambda text: {"true": True, "false": False}[text]}
+KINDS = ("bernoulli", "poisson", "regular")
 
 
 def parse_generate_spec(spec: str) -> dict:
-    """``rate=0.1,steps=1000,batch=8`` -> dict (bad usage: click.UsageError, exit 2)."""
-    values = {"rate": 0.1, "steps": 100, "batch": 1}
+    """``[kind=bernoulli|poisson|regular,]rate=R,steps=T,batch=B[,phase=P][,clip=true]``
+    -> dict (bad usage: click.UsageError, exit 2).  Bernoulli's rate is a probability
+    per step; Poisson's and regular's are in Hz (input_arrays.rate_trains)."""
+    values = {"rate": 0.1, "steps": 100, "batch": 1, "kind": "bernoulli", "phase": 0.0,
+              "clip": False}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, sep, text = item.partition("=")
         if not sep or key not in GENERATE_KEYS:
             raise click.UsageError(f"--generate-input: expected rate=R,steps=T,batch=B, found '{item}'")
         try:
             values[key] = GENERATE_KEYS[key](text)
-        except ValueError:
-            raise click.UsageError(f"--generate-input: {key} must be a number, found '{text}'") from None
-    if not 0.0 <= values["rate"] <= 1.0 or values["steps"] < 1 or values["batch"] < 1:
-        raise click.UsageError("--generate-input: need 0 <= rate <= 1, steps >= 1, batch >= 1")
+        except (ValueError, KeyError):
+            raise click.UsageError(f"--generate-input: {key} must be a "
+                                   f"{'true|false' if key == 'clip' else 'number'}, found '{text}'") from None
+    if values["kind"] not in KINDS:
+        raise click.UsageError(f"--generate-input: kind must be {' | '.join(KINDS)}, "
+                               f"found '{values['kind']}'")
+    bound = 1.0 if values["kind"] == "bernoulli" else float("inf")
+    if not 0.0 <= values["rate"] <= bound or values["steps"] < 1 or values["batch"] < 1:
+        raise click.UsageError("--generate-input: need 0 <= rate (<= 1 for bernoulli), "
+                               "steps >= 1, batch >= 1")
+    if not 0.0 <= values["phase"] < 1.0:
+        raise click.UsageError("--generate-input: need 0 <= phase < 1")
     return values
 
 
@@ -103,3 +116,43 @@ def save_npz(path: str, results: dict[str, np.ndarray]) -> None:
             np.savez(f, **results)
 
     write_with(path, write)
+
+
+def latency_of(report: dict) -> int:
+    """The steps a compiled target's output lags the graph (0 if its report names none)."""
+    for section in report.values():
+        if isinstance(section, dict) and isinstance(section.get("latency"), int):
+            return section["latency"]
+    return 0
+
+
+def align(results: dict[str, np.ndarray], outputs: list[str], latency: int) -> dict:
+    """``--align``: each output shifted back by ``latency`` steps (chip step t + latency
+    becomes step t), the last ``latency`` steps zero-filled so that the shape stays."""
+    if latency <= 0:
+        return results
+    shifted = dict(results)
+    for name in outputs:
+        a = results[name]
+        shifted[name] = np.concatenate([a[latency:], np.zeros_like(a[:latency])])
+    return shifted
+
+
+def decision_lines(results: dict[str, np.ndarray], outputs: list[str], shown: int = 8) -> list[str]:
+    """Per output: spike counts per neuron (summed over steps and samples); for a
+    classifier (one output of more than one neuron) the argmax of each sample's counts
+    (ties: the lowest index, numpy's argmax), the first ``shown`` and a class histogram."""
+    lines = []
+    for name in outputs:
+        a = results[name].reshape(results[name].shape[0], results[name].shape[1], -1)
+        counts = a.sum(axis=0)  # (B, N)
+        lines.append(f"{name}: counts per neuron " + " ".join(f"{int(c)}" if float(c).is_integer()
+                                                         else f"{c:.3g}" for c in counts.sum(axis=0)))
+    if len(outputs) == 1 and counts.shape[1] > 1:
+        decisions = counts.argmax(axis=1)
+        first = " ".join(str(int(d)) for d in decisions[:shown])
+        more = " ..." if len(decisions) > shown else ""
+        histogram = np.bincount(decisions, minlength=counts.shape[1])
+        lines.append(f"{outputs[0]}: argmax per sample {first}{more}; samples per class "
+                     + " ".join(f"{i}:{int(n)}" for i, n in enumerate(histogram)))
+    return lines

@@ -71,6 +71,8 @@ def check(reference, module, input_shape, latency: int, spiking: bool, options: 
     name = next(iter(chip_out))
     chip = _flat(chip_out[name])
     result = {"input": source, **compare(_flat(like[name]), chip, latency, spiking)}
+    if spiking:
+        result["rasters"] = aligned_rasters(_flat(like[name]), chip, latency)
     trained = trained_options(reference)
     if trained is not None and with_defaults(trained) != with_defaults(chip_options):
         with progress("fidelity: model as trained", steps) as update:
@@ -169,6 +171,17 @@ def _differences(model: dict, chip: dict) -> dict:
 
 def _flat(a: np.ndarray) -> np.ndarray:
     return a.reshape(*a.shape[:2], -1)
+
+
+def aligned_rasters(float_out: np.ndarray, chip_out: np.ndarray, latency: int) -> dict:
+    """Sample 0's output spikes (steps per output neuron) of the float graph and of the
+    chip, the chip's shifted back by ``latency`` (for ``nirc plot report.json``)."""
+    steps = float_out.shape[0] - latency
+    return {"sample": 0, "latency": int(latency),
+            "float": [np.flatnonzero(float_out[:steps, 0, n]).tolist()
+                      for n in range(float_out.shape[2])],
+            "chip": [np.flatnonzero(chip_out[latency:, 0, n]).tolist()
+                     for n in range(chip_out.shape[2])]}
 
 
 def _headline(c: dict) -> dict:
