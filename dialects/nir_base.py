@@ -18,6 +18,7 @@ All operands must have one type (the node's input type), so it is printed once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import ClassVar
 
 import numpy as np
@@ -28,7 +29,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
 )
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     opt_prop_def,
@@ -39,7 +40,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
-from xdsl.traits import Pure
+from xdsl.traits import AlwaysSpeculatable, EffectInstance, MemoryEffect, MemoryEffectKind
 from xdsl.utils.exceptions import VerifyException
 
 from .arrays import to_numpy
@@ -273,7 +274,29 @@ class NoInputByDefault:
     """Mixin: ops that normally have no incoming edge print no ``()``."""
 
 
-NODE_TRAITS = traits_def(Pure())
+class NodeEffects(MemoryEffect, AlwaysSpeculatable):
+    """A node computes its result from its operands and nothing else (MLIR's ``Pure``),
+    except that a node whose result is the result of the region op that holds it
+    (the neuron of an ``snn.layer``: the layer's output is that node's output, with no
+    terminator naming it) is observable: it reports a write effect, so xDSL's ``dce``
+    and ``canonicalize`` (``would_be_trivially_dead``) keep it, and with it every node
+    inside the region that feeds it.
+
+    A region op opts in with a method ``yields(op) -> bool``.
+    """
+
+    _WRITE = frozenset((EffectInstance(MemoryEffectKind.WRITE),))
+
+    @classmethod
+    def get_effects(cls, op: Operation) -> AbstractSet[EffectInstance]:
+        holder = op.parent_op()
+        yields = getattr(holder, "yields", None)
+        if yields is not None and yields(op):
+            return cls._WRITE
+        return frozenset()
+
+
+NODE_TRAITS = traits_def(NodeEffects())
 
 
 def node_result():
