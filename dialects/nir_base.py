@@ -63,6 +63,26 @@ def signal_type(shape: Sequence[int]) -> TensorType:
     return TensorType(Float32Type(), tuple(int(d) for d in shape))
 
 
+MAX_ELEMENTS = 2**27
+"""nirc's limit on the elements of one signal or one parameter array (1 GiB as
+float64): larger sizes are refused before anything is allocated (NIR sets no limit)."""
+
+
+def check_dims(dims, what: str) -> tuple[int, ...] | str:
+    """``dims`` as a shape, or the rule it breaks (every dim >= 1, at most MAX_ELEMENTS
+    elements in all): sizes are checked here, before any array of them exists."""
+    shape = tuple(int(d) for d in dims)
+    if any(d < 1 for d in shape):
+        return f"{what} must have dims >= 1, found {list(shape)}"
+    size = 1
+    for d in shape:
+        size *= d  # Python ints: no overflow
+    if size > MAX_ELEMENTS:
+        return (f"{what} {list(shape)} has {size} elements, more than nirc's limit of "
+                f"2**27 = {MAX_ELEMENTS}")
+    return shape
+
+
 class NodeError(VerifyException):
     """A rule broken by one NIR node; the message names node, field and rule."""
 
@@ -182,6 +202,10 @@ class NodeOp(IRDLOperation):
                 f"{list(want)} its parameters imply"
             )
         self.verify_fields()
+        for value in (*self.inputs, *self.results):
+            rule = check_dims(value.type.get_shape(), "the signal shape")
+            if isinstance(rule, str):
+                raise self.error(rule)
         if self.HAS_RESULT:
             got = self.infer_output_shape(in_shape if in_shape is not None else want)
             if got is not None and tuple(got) != self.output_shape:

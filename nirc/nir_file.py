@@ -21,10 +21,10 @@ import os
 import h5py
 import nir
 import numpy as np
-from nir.serialization import hdf2dict
 
 from .atomic import write_with
 from .diagnostics import NircError
+from .hdf5_read import read_tree
 
 NODE_TYPES = (
     "Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "Scale", "Threshold",
@@ -65,7 +65,7 @@ def read_nir(path: str | os.PathLike) -> nir.NIRGraph:
         with handle:
             if "node" not in handle:
                 raise NircError("not a NIR file: it has no 'node' group", file=name)
-            data = hdf2dict(handle["node"])
+            data = read_tree(handle["node"])
     except NircError:
         raise
     except Exception as e:  # h5py raises OSError/KeyError/RuntimeError on corrupt data
@@ -144,11 +144,17 @@ def _edges(raw, path: str) -> list[tuple[str, str]]:
     if array.ndim != 2 or array.shape[1] != 2:
         raise NircError(f"'edges' must be an (N, 2) array, found shape {list(array.shape)}",
                         node=path or None)
-    return [(_text(a), _text(b)) for a, b in array]
+    return [(_text(a, path), _text(b, path)) for a, b in array]
 
 
-def _text(value) -> str:
-    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+def _text(value, path: str) -> str:
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return value.decode("utf8")
+    except UnicodeDecodeError:
+        raise NircError(f"edge endpoint {value[:40]!r} is not valid UTF-8",
+                        node=path or None, field="edges") from None
 
 
 def write_nir(graph: nir.NIRGraph, path: str | os.PathLike) -> None:
