@@ -38,10 +38,10 @@ class NircGroup(click.Group):
         except Exception as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            from .diagnostics import NircError
+            from .diagnostics import NircError, error_line
 
             if isinstance(e, NircError):
-                click.echo(f"error: {e}", err=True)
+                click.echo(error_line(e), err=True)
             else:
                 click.echo(f"internal error: {e.__class__.__name__}: {e} "
                            "(run with --debug for a traceback)", err=True)

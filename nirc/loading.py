@@ -31,6 +31,9 @@ def read_text(path: str) -> str:
 
 def load_module(path: str) -> ModuleOp:
     """A verified module from a .nir file, a .nirt file (NIR text) or textual IR."""
+    from .diagnostics import reading
+
+    reading(path)
     if path.endswith((".nir", ".nirt")):
         from .importer import import_graph
 

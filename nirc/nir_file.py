@@ -17,6 +17,7 @@ dialect verifier) and reports problems as one-line diagnostics.
 from __future__ import annotations
 
 import os
+import warnings
 
 import h5py
 import nir
@@ -117,10 +118,33 @@ def node_from_dict(data: dict, path: str) -> nir.NIRNode:
     data = dict(data)
     if kind in ("Conv1d", "Conv2d"):
         data.setdefault("input_shape", None)  # optional in files; nir's constructor needs it
+    if kind == "Flatten":
+        _check_flatten_dims(data, path)
     try:
-        return nir.dict2NIRNode(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy overflow in nir's shape code: an error
+            return nir.dict2NIRNode(data)
     except Exception as e:
         raise NircError(f"invalid {kind} node ({e})", node=path) from None
+
+
+def _check_flatten_dims(data: dict, path: str) -> None:
+    """start_dim/end_dim index the input's dims: -ndim <= d < ndim (numpy's rule), which
+    nir's constructor assumes (an index like 2**64-1 overflows its shape arithmetic)."""
+    shape = data.get("input_type")
+    if isinstance(shape, dict):
+        shape = shape.get("input")
+    ndim = int(np.size(shape)) if shape is not None else None
+    for field in ("start_dim", "end_dim"):
+        value = np.asarray(data[field])
+        if value.size != 1 or value.dtype.kind not in "iu":
+            raise NircError(f"must be one integer, found {value.tolist()}", node=path, field=field)
+        d = int(value.reshape(-1)[0])
+        bound = ndim if ndim is not None else 2**31
+        if not -bound <= d < bound:
+            where = f"an input of {ndim} dims" if ndim is not None else "an input"
+            raise NircError(f"must index a dim of {where} ({-bound} <= d < {bound}), found {d}",
+                            node=path, field=field)
 
 
 def _type_of(data: dict, path: str) -> str:
