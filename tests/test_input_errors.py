@@ -124,3 +124,25 @@ def test_error_after_loading_names_the_file(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path), "--generate-input", "steps=2"])
     assert result.exit_code == 1
     assert result.stderr.strip().startswith(f"error: {path}: "), result.stderr
+
+
+def test_tau_1e30_never_gives_silent_nan(tmp_path):
+    """LI with tau = 1e-30 and dt = 1e-4: forward Euler's decay is 1 - 1e26, so v
+    is 1e26 (gain dt/tau) at step 0 and -1e52 = -inf in float32 (max 3.4e38) at step 1:
+    the run fails naming the signal and step instead of writing inf/NaN.  With method=exact (decay exp(-1e26) = 0) the run is finite."""
+    n = np.ones(2)
+    g = nir.NIRGraph(nodes={"input": nir.Input(np.array([2])),
+                            "li": nir.LI(tau=n * 1e-30, r=n, v_leak=0 * n),
+                            "output": nir.Output(np.array([2]))},
+                     edges=[("input", "li"), ("li", "output")], type_check=False)
+    path = tmp_path / "tau.nir"
+    nir.write(path, g)
+    out = tmp_path / "out.npz"
+    args = ["run", str(path), "--generate-input", "rate=1,steps=20", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and not out.exists()
+    assert f"error: {path}: the simulation produced" in result.stderr
+    assert "in 'output' at step" in result.stderr
+    result = CliRunner().invoke(main, [*args, "--method", "exact"])
+    assert result.exit_code == 0, result.stderr
+    assert np.all(np.isfinite(np.load(out)["output"]))
