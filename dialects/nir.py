@@ -21,7 +21,7 @@ from xdsl.ir import Attribute, Dialect
 from xdsl.irdl import irdl_op_definition, opt_prop_def, prop_def
 
 from .arrays import to_dense
-from .nir_base import NODE_TRAITS, NodeOp, NoInputByDefault, Shape, node_result
+from .nir_base import NODE_TRAITS, NodeOp, NoInputByDefault, Shape, check_dims, node_result
 from .nir_checks import (
     broadcast_shape,
     broadcasts_to,
@@ -50,12 +50,10 @@ class InputOp(NoInputByDefault, NodeOp):
     output = node_result()
 
     def expected_input_shape(self) -> Shape | None:
-        return tuple(int(d) for d in self.array("shape"))  # type: ignore[union-attr]
+        return io_shape(self)
 
     def verify_fields(self) -> None:
-        require_int(self, "shape")
-        if self.array("shape").ndim != 1:  # type: ignore[union-attr]
-            raise self.error("must be a 1-d array of dims", "shape")
+        io_shape(self)
 
     def field_properties_for_printing(self) -> dict[str, Attribute]:
         return _props_without_implicit_shape(self, self.output_shape)
@@ -80,12 +78,10 @@ class OutputOp(NodeOp):
     shape = prop_def(DenseIntOrFPElementsAttr)
 
     def expected_input_shape(self) -> Shape | None:
-        return tuple(int(d) for d in self.array("shape"))  # type: ignore[union-attr]
+        return io_shape(self)
 
     def verify_fields(self) -> None:
-        require_int(self, "shape")
-        if self.array("shape").ndim != 1:  # type: ignore[union-attr]
-            raise self.error("must be a 1-d array of dims", "shape")
+        io_shape(self)
 
     def no_input_type(self) -> Attribute:
         from .nir_base import signal_type
@@ -99,6 +95,19 @@ class OutputOp(NodeOp):
     def complete_parsed_properties(cls, props, in_type, out_type) -> None:
         if "shape" not in props and isinstance(in_type, TensorType):
             props["shape"] = to_dense(np.array(in_type.get_shape(), dtype=np.int64))
+
+
+def io_shape(op: NodeOp) -> Shape:
+    """The ``shape`` field of an Input/Output, checked: a 1-d integer array of dims >= 1
+    within nirc's size limit (nir_base.check_dims)."""
+    require_int(op, "shape")
+    values = op.array("shape")
+    if values.ndim != 1:  # type: ignore[union-attr]
+        raise op.error(f"must be a 1-d array of dims, found a {values.ndim}-d array", "shape")
+    shape = check_dims(values, "the shape")
+    if isinstance(shape, str):
+        raise op.error(shape, "shape")
+    return shape
 
 
 def _props_without_implicit_shape(op: NodeOp, shape: Shape | None) -> dict[str, Attribute]:

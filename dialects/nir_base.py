@@ -18,6 +18,7 @@ All operands must have one type (the node's input type), so it is printed once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import ClassVar
 
 import numpy as np
@@ -28,7 +29,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
 )
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     opt_prop_def,
@@ -39,7 +40,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
-from xdsl.traits import Pure
+from xdsl.traits import AlwaysSpeculatable, EffectInstance, MemoryEffect, MemoryEffectKind
 from xdsl.utils.exceptions import VerifyException
 
 from .arrays import to_numpy
@@ -60,6 +61,26 @@ def ssa_name_hint(node_name: str) -> str | None:
 def signal_type(shape: Sequence[int]) -> TensorType:
     """The type of an edge carrying a per-sample signal of ``shape`` (float32)."""
     return TensorType(Float32Type(), tuple(int(d) for d in shape))
+
+
+MAX_ELEMENTS = 2**27
+"""nirc's limit on the elements of one signal or one parameter array (1 GiB as
+float64): larger sizes are refused before anything is allocated (NIR sets no limit)."""
+
+
+def check_dims(dims, what: str) -> tuple[int, ...] | str:
+    """``dims`` as a shape, or the rule it breaks (every dim >= 1, at most MAX_ELEMENTS
+    elements in all): sizes are checked here, before any array of them exists."""
+    shape = tuple(int(d) for d in dims)
+    if any(d < 1 for d in shape):
+        return f"{what} must have dims >= 1, found {list(shape)}"
+    size = 1
+    for d in shape:
+        size *= d  # Python ints: no overflow
+    if size > MAX_ELEMENTS:
+        return (f"{what} {list(shape)} has {size} elements, more than nirc's limit of "
+                f"2**27 = {MAX_ELEMENTS}")
+    return shape
 
 
 class NodeError(VerifyException):
@@ -181,6 +202,10 @@ class NodeOp(IRDLOperation):
                 f"{list(want)} its parameters imply"
             )
         self.verify_fields()
+        for value in (*self.inputs, *self.results):
+            rule = check_dims(value.type.get_shape(), "the signal shape")
+            if isinstance(rule, str):
+                raise self.error(rule)
         if self.HAS_RESULT:
             got = self.infer_output_shape(in_shape if in_shape is not None else want)
             if got is not None and tuple(got) != self.output_shape:
@@ -273,7 +298,29 @@ class NoInputByDefault:
     """Mixin: ops that normally have no incoming edge print no ``()``."""
 
 
-NODE_TRAITS = traits_def(Pure())
+class NodeEffects(MemoryEffect, AlwaysSpeculatable):
+    """A node computes its result from its operands and nothing else (MLIR's ``Pure``),
+    except that a node whose result is the result of the region op that holds it
+    (the neuron of an ``snn.layer``: the layer's output is that node's output, with no
+    terminator naming it) is observable: it reports a write effect, so xDSL's ``dce``
+    and ``canonicalize`` (``would_be_trivially_dead``) keep it, and with it every node
+    inside the region that feeds it.
+
+    A region op opts in with a method ``yields(op) -> bool``.
+    """
+
+    _WRITE = frozenset((EffectInstance(MemoryEffectKind.WRITE),))
+
+    @classmethod
+    def get_effects(cls, op: Operation) -> AbstractSet[EffectInstance]:
+        holder = op.parent_op()
+        yields = getattr(holder, "yields", None)
+        if yields is not None and yields(op):
+            return cls._WRITE
+        return frozenset()
+
+
+NODE_TRAITS = traits_def(NodeEffects())
 
 
 def node_result():

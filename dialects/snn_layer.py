@@ -85,6 +85,11 @@ class LayerOp(RegionNodeSyntax, IRDLOperation):
                 return op  # type: ignore[return-value]
         raise self.error(f"no inner node is named '{self.layer_name}'")
 
+    def yields(self, op) -> bool:
+        """Whether ``op`` is the node whose output is the layer's result (its neuron):
+        read by ``NodeEffects`` so that dce keeps it (see nir_base.py)."""
+        return node_name_of(op) == self.layer_name
+
     def synapses(self) -> list[NodeOp]:
         """The inner ops other than the neuron, in block order."""
         neuron = self.neuron()

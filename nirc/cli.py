@@ -42,10 +42,10 @@ class NircGroup(click.Group):
         except Exception as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            from .diagnostics import NircError
+            from .diagnostics import NircError, error_line
 
             if isinstance(e, NircError):
-                click.echo(f"error: {e}", err=True)
+                click.echo(error_line(e), err=True)
             else:
                 click.echo(f"internal error: {e.__class__.__name__}: {e} "
                            "(run with --debug for a traceback)", err=True)
@@ -96,11 +96,17 @@ def import_cmd(graph: str, output: str | None, generic: bool, elide_over: int | 
 @click.option("-o", "--output", required=True, help="The .nir file to write (atomically).")
 def export_cmd(source: str, output: str) -> None:
     """Export textual IR (a nir-dialect module) SOURCE to a .nir file."""
+    from .diagnostics import NircError
     from .exporter import export_module
     from .loading import load_module
     from .nir_file import write_nir
 
-    write_nir(export_module(load_module(source)), output)
+    module = load_module(source)
+    try:
+        graph = export_module(module)
+    except NircError as e:
+        raise e.with_file(source) from None
+    write_nir(graph, output)
 
 
 @main.command("opt")

@@ -28,6 +28,12 @@ def root_graph(module: ModuleOp) -> GraphOp:
 
 
 def export_module(module: ModuleOp) -> nir.NIRGraph:
+    """The module's NIR graph; a module past the ``nir`` stage has none (stages.py)."""
+    from .stages import no_nir_form, stage_of
+
+    stage = stage_of(module)
+    if stage != "nir":
+        raise NircError(no_nir_form(stage))
     return export_graph(root_graph(module))
 
 

@@ -17,6 +17,7 @@ import nir
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, ArrayAttr
 from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.utils.exceptions import VerifyException
 
 from nirc.dialects.arrays import UnsupportedDtype, to_dense
 from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp
@@ -69,7 +70,11 @@ class _GraphBuilder:
             if edge in seen:
                 raise self.error(f"duplicate edge {edge}")
             seen.add(edge)
-            self.edges.append((self.resolve(edge[0], edge), self.resolve(edge[1], edge)))
+            source, dest = self.resolve(edge[0], edge), self.resolve(edge[1], edge)
+            if source.port is None and isinstance(self.graph.nodes[source.node], nir.Output):
+                raise self.error(f"edge {edge} leaves an Output node; an Output has no "
+                                 "outgoing edges", node=source.node)
+            self.edges.append((source, dest))
 
     # ---- build --------------------------------------------------------------------
     def build(self, name: str | None, in_ports: list[str], out_ports: list[str]) -> GraphOp:
@@ -229,6 +234,8 @@ def _safe(fn, builder: _GraphBuilder, key: str):
         return fn()
     except NircError:
         raise
+    except VerifyException as e:  # a node's own rule (NodeError): names node and field
+        raise NircError(str(e).splitlines()[0]) from None
     except Exception as e:
         raise builder.error(f"invalid parameters ({e})", node=key) from None
 

@@ -32,6 +32,9 @@ def read_text(path: str) -> str:
 def load_module(path: str) -> ModuleOp:
     """A verified module from a .nir file, a .nirt file (NIR text) or textual IR;
     ``-``: standard input in any of the three (nirc/stdin_input.py tells them apart)."""
+    from .diagnostics import reading
+
+    reading(path)
     if path == "-":
         from .stdin_input import load_stdin
 

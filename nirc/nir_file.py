@@ -17,14 +17,15 @@ dialect verifier) and reports problems as one-line diagnostics.
 from __future__ import annotations
 
 import os
+import warnings
 
 import h5py
 import nir
 import numpy as np
-from nir.serialization import hdf2dict
 
 from .atomic import write_with
 from .diagnostics import NircError
+from .hdf5_read import read_tree
 
 NODE_TYPES = (
     "Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "Scale", "Threshold",
@@ -65,7 +66,7 @@ def read_nir(path: str | os.PathLike) -> nir.NIRGraph:
         with handle:
             if "node" not in handle:
                 raise NircError("not a NIR file: it has no 'node' group", file=name)
-            data = hdf2dict(handle["node"])
+            data = read_tree(handle["node"])
     except NircError:
         raise
     except Exception as e:  # h5py raises OSError/KeyError/RuntimeError on corrupt data
@@ -117,10 +118,33 @@ def node_from_dict(data: dict, path: str) -> nir.NIRNode:
     data = dict(data)
     if kind in ("Conv1d", "Conv2d"):
         data.setdefault("input_shape", None)  # optional in files; nir's constructor needs it
+    if kind == "Flatten":
+        _check_flatten_dims(data, path)
     try:
-        return nir.dict2NIRNode(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy overflow in nir's shape code: an error
+            return nir.dict2NIRNode(data)
     except Exception as e:
         raise NircError(f"invalid {kind} node ({e})", node=path) from None
+
+
+def _check_flatten_dims(data: dict, path: str) -> None:
+    """start_dim/end_dim index the input's dims: -ndim <= d < ndim (numpy's rule), which
+    nir's constructor assumes (an index like 2**64-1 overflows its shape arithmetic)."""
+    shape = data.get("input_type")
+    if isinstance(shape, dict):
+        shape = shape.get("input")
+    ndim = int(np.size(shape)) if shape is not None else None
+    for field in ("start_dim", "end_dim"):
+        value = np.asarray(data[field])
+        if value.size != 1 or value.dtype.kind not in "iu":
+            raise NircError(f"must be one integer, found {value.tolist()}", node=path, field=field)
+        d = int(value.reshape(-1)[0])
+        bound = ndim if ndim is not None else 2**31
+        if not -bound <= d < bound:
+            where = f"an input of {ndim} dims" if ndim is not None else "an input"
+            raise NircError(f"must index a dim of {where} ({-bound} <= d < {bound}), found {d}",
+                            node=path, field=field)
 
 
 def _type_of(data: dict, path: str) -> str:
@@ -144,11 +168,17 @@ def _edges(raw, path: str) -> list[tuple[str, str]]:
     if array.ndim != 2 or array.shape[1] != 2:
         raise NircError(f"'edges' must be an (N, 2) array, found shape {list(array.shape)}",
                         node=path or None)
-    return [(_text(a), _text(b)) for a, b in array]
+    return [(_text(a, path), _text(b, path)) for a, b in array]
 
 
-def _text(value) -> str:
-    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+def _text(value, path: str) -> str:
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return value.decode("utf8")
+    except UnicodeDecodeError:
+        raise NircError(f"edge endpoint {value[:40]!r} is not valid UTF-8",
+                        node=path or None, field="edges") from None
 
 
 def write_nir(graph: nir.NIRGraph, path: str | os.PathLike) -> None:

@@ -19,6 +19,15 @@ from .exporter import root_graph
 
 
 def summarize(module: ModuleOp, source: str, max_cycles: int = 20) -> str:
+    """The summary of any stage: a NIR-form one for the ``nir`` stage, otherwise the
+    stage's own ops (show_stage.py)."""
+    from .stages import stage_of
+
+    stage = stage_of(module)
+    if stage != "nir":
+        from .show_stage import summarize_stage
+
+        return summarize_stage(module, root_graph(module), source, stage)
     lines: list[str] = []
     _graph(root_graph(module), source, lines, indent="", max_cycles=max_cycles)
     from .producer import guess_producer

@@ -27,6 +27,19 @@ CONVENTION_NAMES = tuple(CONVENTIONS)
 """Spiking conventions that ``simulate``/``Simulator`` take as keywords (passes/discretize.py)."""
 
 
+def _require_finite(named: dict[str, np.ndarray]) -> None:
+    """No NaN or inf leaves the simulator silently: a non-finite output or recorded
+    state (e.g. forward Euler with dt >> tau, whose decay 1 - dt/tau is huge and
+    negative) is an error naming the signal and the first step."""
+    for label, values in named.items():
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            step = int(np.argwhere(~np.isfinite(values))[0][0])
+            bad = values[~np.isfinite(values)].flat[0]
+            raise NircError(f"the simulation produced {bad} in '{label}' at step {step} "
+                            "(an unstable discretization? check dt against the time constants, "
+                            "or use method=exact)")
+
+
 def simulate(graph, inputs, *, dt: float | None = None, method: str | None = None,
              reset: str | None = None, v_init: str | None = None, current: str | None = None,
              round_delays: bool = False, profile: str | None = None, dtype="float32",
@@ -103,6 +116,7 @@ class Simulator:
                               progress=progress)
         named = {n.name: results[(plan.index(n.name), "y")] for n in plan.outputs()}
         named.update({label: results[key] for label, key in keys})
+        _require_finite(named)
         if not batched and not keep_batch_axis:
             named = {k: v[:, 0] for k, v in named.items()}
         return named
