@@ -8,6 +8,7 @@ reports bad usage with 2); ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -39,6 +40,10 @@ class NircGroup(click.Group):
                 return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # `nirc ... | head`: the reader has gone; not an error of ours
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+            sys.exit(0)
         except Exception as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

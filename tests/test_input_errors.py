@@ -146,3 +146,30 @@ def test_tau_1e30_never_gives_silent_nan(tmp_path):
     result = CliRunner().invoke(main, [*args, "--method", "exact"])
     assert result.exit_code == 0, result.stderr
     assert np.all(np.isfinite(np.load(out)["output"]))
+
+
+def test_delay_longer_than_any_history_is_refused_before_allocating(tmp_path):
+    """A Delay of 123456.789 s at dt = 1e-4 s is 1,234,567,890 steps: its history of
+    (steps + 1) x batch 8 x 2 elements (about 2e10 values, 160 GB as float64) is over the
+    2**27-value limit, so run and compile (whose check simulates) refuse it in one line
+    naming the node and field, and write nothing (found by the campaign: MemoryError)."""
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([2])), "d": nir.Delay(np.full(2, 123456.789)),
+               "output": nir.Output(np.array([2]))},
+        edges=[("input", "d"), ("d", "output")], type_check=False)
+    path = tmp_path / "g.nir"
+    nir.write(path, graph)
+    out = tmp_path / "out.npz"
+    result = CliRunner().invoke(main, ["run", str(path), "--generate-input",
+                                       "rate=0.1,steps=10,batch=8", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    line = result.stderr.strip().splitlines()
+    assert len(line) == 1 and line[0].startswith(f"error: {path}: node 'd', field 'delay': "), line
+    assert "1234567890 steps" in line[0] and "2**27" in line[0]
+    assert not out.exists()
+    outdir = tmp_path / "compiled"
+    result = CliRunner().invoke(main, ["compile", str(path), "--target", "generic", "-o",
+                                       str(outdir)])
+    assert result.exit_code == 1, result.output
+    assert "field 'delay'" in result.stderr and "internal error" not in result.stderr
+    assert not outdir.exists()

@@ -127,7 +127,9 @@ def _free_state(node: Node, batch: int, dtype):
     if node.kind in ("dense", "conv"):
         return {}
     if node.kind == "delay":
-        steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
+        from .neurons import delay_steps
+
+        steps = delay_steps(node, batch)
         return {"steps": steps, "history": np.zeros((int(steps.max(initial=0)), batch, steps.size),
                                                     dtype)}
     return None

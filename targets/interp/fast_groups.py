@@ -17,7 +17,7 @@ import numpy as np
 from . import fast_kernels as fk
 from . import loop_cache
 from . import kernels
-from .neurons import DelayLine, NeuronState, step
+from .neurons import DelayLine, NeuronState, delay_steps, step
 from .plan import Plan
 from .threads import choice_for, work_per_step
 
@@ -150,7 +150,7 @@ class LoopGroup:
         if node.kind == "reshape":
             return [f"copy_row({y}, {x}, b)"]
         if node.kind == "delay":
-            steps = np.broadcast_to(p["steps"], node.out_shape).reshape(-1).astype(np.int64)
+            steps = delay_steps(node, self.batch).astype(np.int64)
             ring = arg(f"ring{k}", np.zeros((int(steps.max(initial=0)) + 1, self.batch, m), self.dtype))
             return [f"delay_row({x}, {ring}, t0 + t, {arg(f'steps{k}', steps)}, {y}, b)"]
         state = NeuronState(node, self.batch, self.dtype)

@@ -21,6 +21,27 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_HISTORY = 2**27
+"""Most values a Delay's history may hold (batch x elements x (delay steps + 1)), the
+limit nirc puts on any one array it allocates (dialects/nir_base.py MAX_ELEMENTS)."""
+
+
+def delay_steps(node, batch: int) -> np.ndarray:
+    """The per-element delays in steps, flat; refuses (one line naming the node) a delay
+    whose history of the last ``max(steps) + 1`` inputs per element and sample would
+    exceed ``MAX_HISTORY`` values, before anything is allocated."""
+    steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
+    longest = int(steps.max(initial=0))
+    values = (longest + 1) * batch * steps.size
+    if values > MAX_HISTORY:
+        from nirc.diagnostics import NircError
+
+        raise NircError(f"a delay of {longest} steps needs a history of {longest + 1} x {batch} "
+                        f"x {steps.size} = {values:.3g} values, beyond nirc's limit of 2**27 "
+                        "(MAX_HISTORY); a larger dt or a shorter delay fits",
+                        node=node.name, field="delay")
+    return steps
+
 
 class NeuronState:
     """v (and i) of one node for a batch, plus the last step's output."""
@@ -83,7 +104,7 @@ class DelayLine:
     """y[t] = x[t - steps] elementwise, zero before; a ring of max(steps)+1 slots."""
 
     def __init__(self, node, batch: int, dtype):
-        steps = np.broadcast_to(node.params["steps"], node.out_shape).reshape(-1)
+        steps = delay_steps(node, batch)
         self.length = int(steps.max(initial=0)) + 1
         self.ring = np.zeros((self.length, batch, steps.size), dtype)
         self.steps = steps
