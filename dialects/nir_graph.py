@@ -120,6 +120,7 @@ class GraphOp(RegionNodeSyntax, IRDLOperation):
     in_ports = opt_prop_def(ArrayAttr[StringAttr])
     out_ports = opt_prop_def(ArrayAttr[StringAttr])
     metadata = opt_prop_def(DictionaryAttr)
+    edge_order = opt_prop_def(ArrayAttr)  # [[source, target], ...]: the file's edge order
     inputs = var_operand_def(TensorType)
     outputs = var_result_def(TensorType)
     body = region_def("single_block")

@@ -39,24 +39,42 @@ def export_module(module: ModuleOp) -> nir.NIRGraph:
 
 def export_graph(graph: GraphOp) -> nir.NIRGraph:
     nodes: dict[str, nir.NIRNode] = {}
-    edges: list[tuple[str, str]] = []
     for op in graph.nodes():
         name = node_name_of(op)
         assert name is not None
-        if isinstance(op, GraphOp):
-            nodes[name] = export_graph(op)
-            ports = op.in_port_names
-            for operand, port in zip(op.inputs, ports):
-                edges.append((_source_name(operand), _port_name(name, port)))
-            continue
-        nodes[name] = export_node(op)
-        for operand in op.inputs:
-            if isinstance(operand, BlockArgument):
-                continue  # an edge from outside: listed by the parent graph
-            edges.append((_source_name(operand), name))
+        nodes[name] = export_graph(op) if isinstance(op, GraphOp) else export_node(op)
+    edges = ordered_edges(graph)
     _reject_duplicate_edges(edges, graph)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata_dict(graph.metadata),
                         type_check=False)
+
+
+def graph_edges(graph: GraphOp) -> list[tuple[str, str]]:
+    """The graph's edges as NIR names, in IR order: for each node in block order, its
+    operands in order (a nested graph's edges from outside are listed by its parent)."""
+    edges: list[tuple[str, str]] = []
+    for op in graph.nodes():
+        name = node_name_of(op)
+        if isinstance(op, GraphOp):
+            for operand, port in zip(op.inputs, op.in_port_names):
+                edges.append((_source_name(operand), _port_name(name, port)))
+            continue
+        for operand in op.inputs:
+            if not isinstance(operand, BlockArgument):  # from outside: the parent lists it
+                edges.append((_source_name(operand), name))
+    return edges
+
+
+def ordered_edges(graph: GraphOp) -> list[tuple[str, str]]:
+    """``graph_edges`` in the order of the imported file (the graph's ``edge_order``,
+    which the importer records when the file's order differs from the IR's); edges that
+    are not in it (added by a pass) follow in IR order."""
+    edges = graph_edges(graph)
+    if graph.edge_order is None:
+        return edges
+    rank = {(a.data, b.data): i for i, (a, b) in
+            enumerate(pair.data for pair in graph.edge_order.data)}
+    return sorted(edges, key=lambda e: rank.get(e, len(rank)))
 
 
 def _reject_duplicate_edges(edges: list[tuple[str, str]], graph: GraphOp) -> None:

@@ -113,11 +113,27 @@ class _GraphBuilder:
             in_ports=ArrayAttr([StringAttr(p) for p in in_ports]) if name is not None else None,
             out_ports=ArrayAttr([StringAttr(p) for p in out_ports]) if name is not None else None,
         )
+        self.record_edge_order(graph_op)
         result_types = []
         for port in out_ports:
             source = self.port_source(final, port)
             result_types.append(signal_type(port_output_shape(source)))
         return _with_results(graph_op, result_types)
+
+    def record_edge_order(self, graph_op: GraphOp) -> None:
+        """Keep the file's edge order where the IR's (node order, then operand order)
+        differs: the graph's ``edge_order``, which export follows, so import -> export
+        writes the edges as the file had them (and text diffs of re-exported files show
+        no reordering)."""
+        from .exporter import graph_edges
+
+        def spelled(end: Endpoint) -> str:
+            return f"{end.node}.{end.port}" if end.port else end.node
+
+        in_file = [(spelled(s), spelled(d)) for s, d in self.edges]
+        if graph_edges(graph_op) != in_file:
+            graph_op.properties["edge_order"] = ArrayAttr(
+                [ArrayAttr([StringAttr(a), StringAttr(b)]) for a, b in in_file])
 
     def schedule(self) -> list[str]:
         """Node keys in topological order of the acyclic condensation (file order
