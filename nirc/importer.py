@@ -25,6 +25,7 @@ from nirc.dialects.nir_base import NodeOp, Shape, signal_type, ssa_name_hint
 from nirc.dialects.nir_graph import port_output_shape
 
 from .diagnostics import NircError
+from .plain_intent import reshaped, subgraph_endpoint
 
 
 def import_graph(graph: nir.NIRGraph) -> ModuleOp:
@@ -61,6 +62,9 @@ class _GraphBuilder:
             prefix, port = name[:i], name[i + 1 :]
             if ch == "." and isinstance(nodes.get(prefix), nir.NIRGraph) and port in nodes[prefix].nodes:
                 return Endpoint(prefix, port)
+        inside = subgraph_endpoint(nodes, name, edge, self.path)
+        if inside is not None:
+            return self.resolve(inside, edge)
         raise self.error(f"edge {edge} refers to node '{name}', which does not exist (dangling edge)")
 
     def resolve_edges(self) -> None:
@@ -88,7 +92,9 @@ class _GraphBuilder:
                 ops[key] = sub.build(key, ins, outs)  # type: ignore[arg-type]
             else:
                 ops[key] = self.node_op(key, node)
+        self.reshape_inputs(ops)
         shapes = self.infer_shapes(ops)
+        self.reshape_outputs(ops, shapes)
         final: dict[str, NodeOp | GraphOp] = {}
         for key, op in ops.items():
             if isinstance(op, NodeOp) and op.HAS_RESULT:
@@ -192,6 +198,53 @@ class _GraphBuilder:
         return op_class.create(properties=props,
                                result_types=[signal_type(())] if op_class.HAS_RESULT else [])
 
+    # ---- Input/Output shapes that are reshapes (nirc/plain_intent.py) -------------
+    def reshape_inputs(self, ops) -> None:
+        """An Input whose shape differs from the one all its successors' parameters
+        fix, with the same size, takes that shape (with a warning).  Top level only: a
+        subgraph's Input is fed through a port, whose shape the parent checks."""
+        for key, op in list(ops.items()):
+            if self.path or not isinstance(op, InputOp):
+                continue
+            succ = list(dict.fromkeys(d.node for s, d in self.edges if s.node == key))
+            targets = [ops[d] for d in succ]
+            if not targets or not all(isinstance(t, NodeOp) for t in targets):
+                continue
+            wants = {_safe(t.expected_input_shape, self, d) for t, d in zip(targets, succ)}
+            if len(wants) != 1 or None in wants:
+                continue
+            other = (f"its successor '{succ[0]}' expects" if len(succ) == 1
+                     else "its successors expect")
+            ops[key] = self.with_shape(op, key, wants.pop(), other)
+
+    def reshape_outputs(self, ops, shapes: dict[str, Shape]) -> None:
+        """An Output whose shape differs from the one its input delivers, with the
+        same size, takes the delivered shape (with a warning)."""
+        for key, op in list(ops.items()):
+            if not isinstance(op, OutputOp):
+                continue
+            known = {self.source_shape(ops, shapes, s) for s, d in self.edges if d.node == key}
+            if len(known) == 1:
+                ops[key] = self.with_shape(op, key, known.pop(), "its input delivers")
+
+    def with_shape(self, op: NodeOp, key: str, shape: Shape | None, other: str) -> NodeOp:
+        field = op.array("shape")
+        new = reshaped(field, shape, self.qualified(key), op.NIR_TYPE, other) if field is not None else None
+        if new is None:
+            return op
+        props = dict(op.properties)
+        props["shape"] = to_dense(new)
+        return type(op).create(properties=props, result_types=[r.type for r in op.results])
+
+    @staticmethod
+    def source_shape(ops, shapes: dict[str, Shape], s: Endpoint) -> Shape | None:
+        op = ops[s.node]
+        if isinstance(op, GraphOp):
+            return tuple(op.outputs[op.out_port_names.index(s.port)].type.get_shape())
+        if not op.HAS_RESULT:
+            return None
+        return shapes.get(s.node)
+
     def infer_shapes(self, ops) -> dict[str, Shape]:
         """Output shape of every node, by propagation along edges to a fixed point."""
         shapes: dict[str, Shape] = {}
@@ -200,12 +253,7 @@ class _GraphBuilder:
             preds[d.node].append(s)
 
         def source_shape(s: Endpoint) -> Shape | None:
-            op = ops[s.node]
-            if isinstance(op, GraphOp):
-                return tuple(op.outputs[op.out_port_names.index(s.port)].type.get_shape())
-            if not op.HAS_RESULT:
-                return None
-            return shapes.get(s.node)
+            return self.source_shape(ops, shapes, s)
 
         changed = True
         while changed:
