@@ -5,7 +5,9 @@ Shapes are inferred to a fixed point: a node's input shape comes from its own
 parameters (weights, neuron arrays, Input shape, conv input_shape) or from any
 predecessor whose output shape is known, so cycles are no obstacle.  Edges into or
 out of a nested graph become operands/results of its ``nir.graph`` op, each with the
-port spelling used in the file (see ``dialects/nir_graph.py``).
+port spelling used in the file (see ``dialects/nir_graph.py``).  An Input/Output whose
+shape is only a reshape of its signal's, and an edge naming a node of one subgraph,
+are read as meant, with a warning (nirc/plain_intent.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from xdsl.ir import Attribute, Block, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from nirc.dialects.arrays import UnsupportedDtype, to_dense
-from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp
+from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp, io_shape
 from nirc.dialects.nir_base import NodeOp, Shape, signal_type, ssa_name_hint
 from nirc.dialects.nir_graph import port_output_shape
 
@@ -210,7 +212,7 @@ class _GraphBuilder:
             targets = [ops[d] for d in succ]
             if not targets or not all(isinstance(t, NodeOp) for t in targets):
                 continue
-            wants = {_safe(t.expected_input_shape, self, d) for t, d in zip(targets, succ)}
+            wants = {_quiet(t.expected_input_shape) for t in targets}
             if len(wants) != 1 or None in wants:
                 continue
             other = (f"its successor '{succ[0]}' expects" if len(succ) == 1
@@ -228,8 +230,9 @@ class _GraphBuilder:
                 ops[key] = self.with_shape(op, key, known.pop(), "its input delivers")
 
     def with_shape(self, op: NodeOp, key: str, shape: Shape | None, other: str) -> NodeOp:
-        field = op.array("shape")
-        new = reshaped(field, shape, self.qualified(key), op.NIR_TYPE, other) if field is not None else None
+        if _quiet(lambda: io_shape(op)) is None:
+            return op  # a malformed shape field: the verifier reports it
+        new = reshaped(op.array("shape"), shape, self.qualified(key), op.NIR_TYPE, other)
         if new is None:
             return op
         props = dict(op.properties)
@@ -286,6 +289,14 @@ def _safe(fn, builder: _GraphBuilder, key: str):
         raise NircError(str(e).splitlines()[0]) from None
     except Exception as e:
         raise builder.error(f"invalid parameters ({e})", node=key) from None
+
+
+def _quiet(fn):
+    """``fn()``, or None if it raises: the rule it broke is reported later, in order."""
+    try:
+        return fn()
+    except Exception:
+        return None
 
 
 def _field_value(node: nir.NIRNode, name: str):
