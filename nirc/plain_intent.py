@@ -13,8 +13,9 @@ module then holds the corrected form, so ``nirc export`` writes it.
   element count stays an error (the verifier's).
 - **Edge endpoint that names a node of a subgraph.**  An endpoint ``lif`` that is no
   node of its graph (nor ``<subgraph>.<node>``) but is the name of a node in exactly
-  one direct subgraph (the NIR paper's braille subgraph file: ``lif`` inside
-  ``lif1``) is read as ``lif1.lif``.  Two or more subgraphs holding ``lif`` stay an
+  one direct subgraph (``lif`` inside ``lif1``) is read as ``lif1.lif``.  (The NIR
+  paper's ``braille_noDelay_*_subgraph.nir`` files have another defect, not read: inside
+  subgraph ``lif1`` the edges name ``lif`` but the CubaLIF is keyed ``lif1``.)  Two or more subgraphs holding ``lif`` stay an
   error listing the candidates; no match stays a dangling-edge error.
 """
 

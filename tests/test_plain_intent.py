@@ -6,8 +6,9 @@ through h5py in nir 1.0.8's HDF5 layout), so the tests do not need the original 
 - rockpool's ``lif_rockpool.nir``: an Output whose shape ([1, 1, 1]) is not the [1]
   its LIF delivers (``nir.read`` fails with "lif.output: [[1]] -> output.input:
   [[1 1 1]]"); the brief's example the other way round; an Input of the same kind;
-- the NIR paper's braille subgraph file: an edge naming node ``lif``, which exists
-  only inside subgraph ``lif1``.
+- issue 16's edge case: an edge naming node ``lif``, which exists only inside subgraph
+  ``lif1`` (the paper's real braille subgraph files have another defect, see
+  nirc/plain_intent.py).
 
 A reshape keeps the values and their order, so the defective file must simulate to
 exactly what the same graph with the right shape gives (the reference run below).
@@ -183,11 +184,11 @@ def test_ambiguous_or_missing_endpoint_stays_an_error(tmp_path, subs, rule):
     assert result.stderr.strip().splitlines() == [f"error: {path}: {rule}"]
 
 
-@pytest.mark.parametrize("name", ["lif_rockpool.nir", "braille_noDelay_bias_zero_subgraph.nir"])
-def test_real_file_when_present(tmp_path, name):
-    path = PAPER / name
+def test_real_rockpool_file_when_present(tmp_path):
+    path = PAPER / "lif_rockpool.nir"  # neuromorphs/NIR paper/01_lif/lif_rockpool.nir
     if not path.exists():
-        pytest.skip(f"{name} is not in {PAPER}")
+        pytest.skip(f"lif_rockpool.nir is not in {PAPER}")
     result = invoke("run", path, "--generate-input", "steps=5", "-o", tmp_path / "o.npz")
-    assert result.exit_code == 0, result.output
-    assert "read as" in result.stderr
+    assert only_warning(result, path) == (
+        "node 'output' (Output), field 'shape': [1,1,1] does not match the [1] its input "
+        "delivers (same size): read as a reshape")
