@@ -27,7 +27,7 @@ from nirc.dialects.nir_base import NodeOp, Shape, signal_type, ssa_name_hint
 from nirc.dialects.nir_graph import port_output_shape
 
 from .diagnostics import NircError
-from .plain_intent import reshaped, subgraph_endpoint
+from .plain_intent import renamed_endpoint, reshaped, subgraph_endpoint
 
 
 def import_graph(graph: nir.NIRGraph) -> ModuleOp:
@@ -65,6 +65,8 @@ class _GraphBuilder:
             if ch == "." and isinstance(nodes.get(prefix), nir.NIRGraph) and port in nodes[prefix].nodes:
                 return Endpoint(prefix, port)
         inside = subgraph_endpoint(nodes, name, edge, self.path)
+        if inside is None:
+            inside = renamed_endpoint(nodes, self.graph.edges, name, edge, self.path)
         if inside is not None:
             return self.resolve(inside, edge)
         raise self.error(f"edge {edge} refers to node '{name}', which does not exist (dangling edge)")

@@ -13,9 +13,12 @@ module then holds the corrected form, so ``nirc export`` writes it.
   element count stays an error (the verifier's).
 - **Edge endpoint that names a node of a subgraph.**  An endpoint ``lif`` that is no
   node of its graph (nor ``<subgraph>.<node>``) but is the name of a node in exactly
-  one direct subgraph (``lif`` inside ``lif1``) is read as ``lif1.lif``.  (The NIR
-  paper's ``braille_noDelay_*_subgraph.nir`` files have another defect, not read: inside
-  subgraph ``lif1`` the edges name ``lif`` but the CubaLIF is keyed ``lif1``.)  Two or more subgraphs holding ``lif`` stay an
+  one direct subgraph (``lif`` inside ``lif1``) is read as ``lif1.lif``.
+- **Edge endpoint that names a renamed node.**  If the edges of a graph name exactly
+  one name that is no node (nor resolves as above) and exactly one of its nodes
+  (other than Input/Output) is named by no edge, the name is read as that node (the
+  NIR paper's ``paper/03_rnn/extras/braille_noDelay_*_subgraph.nir``: inside subgraph
+  ``lif1`` the edges name ``lif``, but the CubaLIF is keyed ``lif1``).  Two or more subgraphs holding ``lif`` stay an
   error listing the candidates; no match stays a dangling-edge error.
 """
 
@@ -56,6 +59,28 @@ def subgraph_endpoint(nodes: dict, name: str, edge: tuple[str, str], where: str)
         f"edge {edge}: node '{name}' is not in {graph}; read as '{candidates[0]}', "
         "the only subgraph node of that name"))
     return candidates[0]
+
+
+def renamed_endpoint(nodes: dict, edges, name: str, edge: tuple[str, str],
+                     where: str) -> str | None:
+    """The one node of ``nodes`` that no edge names, if ``name`` is the only edge
+    name that names no node (with a warning); else None.  ``where`` as above."""
+    def names_node(n: str) -> bool:
+        return n in nodes or any(n.startswith(k + ".") for k in nodes) or any(
+            isinstance(g, nir.NIRGraph) and n in g.nodes for g in nodes.values())
+
+    used = {str(n) for e in edges for n in e}
+    dangling = {n for n in used if not names_node(n)}
+    orphans = [k for k, node in nodes.items()
+               if not isinstance(node, (nir.Input, nir.Output))
+               and not any(n == k or n.startswith(k + ".") for n in used)]
+    if dangling != {name} or len(orphans) != 1:
+        return None
+    graph = f"graph '{where}'" if where else "the top-level graph"
+    warnings.warn(PlainIntentWarning(
+        f"edges name node '{name}', which is not in {graph}: read as '{orphans[0]}', "
+        "the only node no edge names"))  # one line for all its edges
+    return orphans[0]
 
 
 def reshaped(field: np.ndarray, delivered: Shape | None, node: str, kind: str,

@@ -7,8 +7,9 @@ through h5py in nir 1.0.8's HDF5 layout), so the tests do not need the original 
   its LIF delivers (``nir.read`` fails with "lif.output: [[1]] -> output.input:
   [[1 1 1]]"); the brief's example the other way round; an Input of the same kind;
 - issue 16's edge case: an edge naming node ``lif``, which exists only inside subgraph
-  ``lif1`` (the paper's real braille subgraph files have another defect, see
-  nirc/plain_intent.py).
+  ``lif1``;
+- the paper's real ``braille_noDelay_*_subgraph.nir``: inside subgraph ``lif1`` the
+  edges name ``lif`` but the neuron node is keyed ``lif1``.
 
 A reshape keeps the values and their order, so the defective file must simulate to
 exactly what the same graph with the right shape gives (the reference run below).
@@ -192,3 +193,35 @@ def test_real_rockpool_file_when_present(tmp_path):
     assert only_warning(result, path) == (
         "node 'output' (Output), field 'shape': [1,1,1] does not match the [1] its input "
         "delivers (same size): read as a reshape")
+
+
+def test_edges_naming_a_renamed_node(tmp_path):
+    def inner(key, name):
+        return nir.NIRGraph(
+            nodes={"input": nir.Input(np.array([2])), key: lif((2,)),
+                   "output": nir.Output(np.array([2]))},
+            edges=[("input", name), (name, "output")], type_check=False)
+    top = [("input", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "output")]
+    path, reference = tmp_path / "braille.nir", tmp_path / "ref.nir"
+    nir.write(path, braille_like({"lif1": inner("lif1", "lif")}, top))
+    nir.write(reference, braille_like({"lif1": inner("lif1", "lif1")}, top))
+    out = tmp_path / "g.mlir"
+    assert only_warning(invoke("import", path, "-o", out), path) == (
+        "edges name node 'lif', which is not in graph 'lif1': read as 'lif1', "
+        "the only node no edge names")
+    fixed = tmp_path / "fixed.nir"
+    assert invoke("export", out, "-o", fixed).exit_code == 0
+    assert sorted(edges_of(fixed, "nodes/lif1/")) == [("input", "lif1"), ("lif1", "output")]
+    got, want = run_outputs(path, tmp_path, "got"), run_outputs(reference, tmp_path, "want")
+    assert want.sum() > 0
+    np.testing.assert_array_equal(got, want)
+
+
+def test_real_braille_subgraph_file_when_present(tmp_path):
+    path = PAPER / "braille_noDelay_bias_zero_subgraph.nir"  # neuromorphs/NIR paper/03_rnn/extras
+    if not path.exists():
+        pytest.skip(f"braille_noDelay_bias_zero_subgraph.nir is not in {PAPER}")
+    result = invoke("run", path, "--generate-input", "steps=5", "-o", tmp_path / "o.npz")
+    assert only_warning(result, path) == (
+        "edges name node 'lif', which is not in graph 'lif1': read as 'lif1', "
+        "the only node no edge names")
