@@ -6,8 +6,8 @@ parameters (weights, neuron arrays, Input shape, conv input_shape) or from any
 predecessor whose output shape is known, so cycles are no obstacle.  Edges into or
 out of a nested graph become operands/results of its ``nir.graph`` op, each with the
 port spelling used in the file (see ``dialects/nir_graph.py``).  An Input/Output whose
-shape is only a reshape of its signal's, and an edge naming a node of one subgraph,
-are read as meant, with a warning (nirc/plain_intent.py).
+shape is only a reshape of its signal's, and an edge naming a node of one subgraph or
+a renamed node, are read as meant, with a warning (nirc/plain_intent.py).
 """
 
 from __future__ import annotations

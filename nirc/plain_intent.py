@@ -1,25 +1,26 @@
-"""Two defects of real files whose intent is plain: read them as meant, with a warning.
+"""Defects of real files whose intent is plain: read them as meant, with a warning.
 
-``nir.read`` (1.0.8) refuses both; nirc loads them and says what it did (a Python
+``nir.read`` (1.0.8) refuses them all; nirc loads them and says what it did (a Python
 warning, printed as one ``warning: FILE: ...`` line by nirc/warning_lines.py).  The
 module then holds the corrected form, so ``nirc export`` writes it.
 
 - **Input/Output shape that is only a reshape.**  An Output whose ``shape`` field
   differs from the shape its incoming edge delivers, or an Input whose ``shape``
   differs from the one every successor's parameters fix, but with the same number of
-  elements (rockpool's export ``lif_rockpool.nir``: ``[1]`` against ``[1, 1, 1]``): the
+  elements (rockpool's export ``lif_rockpool.nir``: Output ``[1, 1, 1]`` after a LIF of shape ``[1]``): the
   node is a per-sample signal, so both shapes hold the same values in the same
   (row-major) order and the field is read as the delivered shape.  A different
   element count stays an error (the verifier's).
 - **Edge endpoint that names a node of a subgraph.**  An endpoint ``lif`` that is no
   node of its graph (nor ``<subgraph>.<node>``) but is the name of a node in exactly
-  one direct subgraph (``lif`` inside ``lif1``) is read as ``lif1.lif``.
+  one direct subgraph (``lif`` inside ``lif1``) is read as ``lif1.lif``.  Two or more
+  subgraphs holding ``lif`` stay an error listing the candidates.
 - **Edge endpoint that names a renamed node.**  If the edges of a graph name exactly
   one name that is no node (nor resolves as above) and exactly one of its nodes
   (other than Input/Output) is named by no edge, the name is read as that node (the
   NIR paper's ``paper/03_rnn/extras/braille_noDelay_*_subgraph.nir``: inside subgraph
-  ``lif1`` the edges name ``lif``, but the CubaLIF is keyed ``lif1``).  Two or more subgraphs holding ``lif`` stay an
-  error listing the candidates; no match stays a dangling-edge error.
+  ``lif1`` the edges name ``lif``, but the CubaLIF is keyed ``lif1``).  Otherwise a
+  name that is no node stays a dangling-edge error.
 """
 
 from __future__ import annotations
