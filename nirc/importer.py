@@ -5,7 +5,9 @@ Shapes are inferred to a fixed point: a node's input shape comes from its own
 parameters (weights, neuron arrays, Input shape, conv input_shape) or from any
 predecessor whose output shape is known, so cycles are no obstacle.  Edges into or
 out of a nested graph become operands/results of its ``nir.graph`` op, each with the
-port spelling used in the file (see ``dialects/nir_graph.py``).
+port spelling used in the file (see ``dialects/nir_graph.py``).  An Input/Output whose
+shape is only a reshape of its signal's, and an edge naming a node of one subgraph or
+a renamed node, are read as meant, with a warning (nirc/plain_intent.py).
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from xdsl.ir import Attribute, Block, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from nirc.dialects.arrays import UnsupportedDtype, to_dense
-from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp
+from nirc.dialects.nir import OP_FOR_NIR_TYPE, GraphOp, InputOp, OutputOp, io_shape
 from nirc.dialects.nir_base import NodeOp, Shape, signal_type, ssa_name_hint
 from nirc.dialects.nir_graph import port_output_shape
 
 from .diagnostics import NircError
+from .plain_intent import renamed_endpoint, reshaped, subgraph_endpoint
 
 
 def import_graph(graph: nir.NIRGraph) -> ModuleOp:
@@ -61,6 +64,11 @@ class _GraphBuilder:
             prefix, port = name[:i], name[i + 1 :]
             if ch == "." and isinstance(nodes.get(prefix), nir.NIRGraph) and port in nodes[prefix].nodes:
                 return Endpoint(prefix, port)
+        inside = subgraph_endpoint(nodes, name, edge, self.path)
+        if inside is None:
+            inside = renamed_endpoint(nodes, self.graph.edges, name, edge, self.path)
+        if inside is not None:
+            return self.resolve(inside, edge)
         raise self.error(f"edge {edge} refers to node '{name}', which does not exist (dangling edge)")
 
     def resolve_edges(self) -> None:
@@ -88,7 +96,9 @@ class _GraphBuilder:
                 ops[key] = sub.build(key, ins, outs)  # type: ignore[arg-type]
             else:
                 ops[key] = self.node_op(key, node)
+        self.reshape_inputs(ops)
         shapes = self.infer_shapes(ops)
+        self.reshape_outputs(ops, shapes)
         final: dict[str, NodeOp | GraphOp] = {}
         for key, op in ops.items():
             if isinstance(op, NodeOp) and op.HAS_RESULT:
@@ -208,6 +218,54 @@ class _GraphBuilder:
         return op_class.create(properties=props,
                                result_types=[signal_type(())] if op_class.HAS_RESULT else [])
 
+    # ---- Input/Output shapes that are reshapes (nirc/plain_intent.py) -------------
+    def reshape_inputs(self, ops) -> None:
+        """An Input whose shape differs from the one all its successors' parameters
+        fix, with the same size, takes that shape (with a warning).  Top level only: a
+        subgraph's Input is fed through a port, whose shape the parent checks."""
+        for key, op in list(ops.items()):
+            if self.path or not isinstance(op, InputOp):
+                continue
+            succ = list(dict.fromkeys(d.node for s, d in self.edges if s.node == key))
+            targets = [ops[d] for d in succ]
+            if not targets or not all(isinstance(t, NodeOp) for t in targets):
+                continue
+            wants = {_quiet(t.expected_input_shape) for t in targets}
+            if len(wants) != 1 or None in wants:
+                continue
+            other = (f"its successor '{succ[0]}' expects" if len(succ) == 1
+                     else "its successors expect")
+            ops[key] = self.with_shape(op, key, wants.pop(), other)
+
+    def reshape_outputs(self, ops, shapes: dict[str, Shape]) -> None:
+        """An Output whose shape differs from the one its input delivers, with the
+        same size, takes the delivered shape (with a warning)."""
+        for key, op in list(ops.items()):
+            if not isinstance(op, OutputOp):
+                continue
+            known = {self.source_shape(ops, shapes, s) for s, d in self.edges if d.node == key}
+            if len(known) == 1:
+                ops[key] = self.with_shape(op, key, known.pop(), "its input delivers")
+
+    def with_shape(self, op: NodeOp, key: str, shape: Shape | None, other: str) -> NodeOp:
+        if _quiet(lambda: io_shape(op)) is None:
+            return op  # a malformed shape field: the verifier reports it
+        new = reshaped(op.array("shape"), shape, self.qualified(key), op.NIR_TYPE, other)
+        if new is None:
+            return op
+        props = dict(op.properties)
+        props["shape"] = to_dense(new)
+        return type(op).create(properties=props, result_types=[r.type for r in op.results])
+
+    @staticmethod
+    def source_shape(ops, shapes: dict[str, Shape], s: Endpoint) -> Shape | None:
+        op = ops[s.node]
+        if isinstance(op, GraphOp):
+            return tuple(op.outputs[op.out_port_names.index(s.port)].type.get_shape())
+        if not op.HAS_RESULT:
+            return None
+        return shapes.get(s.node)
+
     def infer_shapes(self, ops) -> dict[str, Shape]:
         """Output shape of every node, by propagation along edges to a fixed point."""
         shapes: dict[str, Shape] = {}
@@ -216,12 +274,7 @@ class _GraphBuilder:
             preds[d.node].append(s)
 
         def source_shape(s: Endpoint) -> Shape | None:
-            op = ops[s.node]
-            if isinstance(op, GraphOp):
-                return tuple(op.outputs[op.out_port_names.index(s.port)].type.get_shape())
-            if not op.HAS_RESULT:
-                return None
-            return shapes.get(s.node)
+            return self.source_shape(ops, shapes, s)
 
         changed = True
         while changed:
@@ -254,6 +307,14 @@ def _safe(fn, builder: _GraphBuilder, key: str):
         raise NircError(str(e).splitlines()[0]) from None
     except Exception as e:
         raise builder.error(f"invalid parameters ({e})", node=key) from None
+
+
+def _quiet(fn):
+    """``fn()``, or None if it raises: the rule it broke is reported later, in order."""
+    try:
+        return fn()
+    except Exception:
+        return None
 
 
 def _field_value(node: nir.NIRNode, name: str):

@@ -10,6 +10,10 @@ it also loads sound files that ``nir.read`` (1.0.8) rejects because of known bug
   is C_in/groups;
 - legacy v0.x files without ``v_reset`` (filled with zeros, as ``nir.read`` does).
 
+Defects whose intent is plain (an Input/Output shape that is only a reshape, an edge
+naming a node of one subgraph or a renamed node) are read as meant, with a warning, by the importer
+(nirc/plain_intent.py).
+
 Graphs are built with ``type_check=False``: nirc checks shapes itself (the ``nir``
 dialect verifier) and reports problems as one-line diagnostics.
 """
