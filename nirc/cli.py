@@ -377,7 +377,7 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     import numpy as np
 
     from .input_arrays import rate_trains
-    from .run import (nonfinite_warnings, parse_generate_spec, progress_bar, read_inputs,
+    from .run import (parse_generate_spec, progress_bar, read_inputs,
                       save_npz, summary_lines)
     from nirc.targets.interp.api import load, simulate
 
@@ -413,8 +413,6 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     from .run import align, decision_lines
     from .warning_lines import emit
 
-    for message in nonfinite_warnings(results):
-        emit(message, graph)
     outputs = [n for n in results if n not in set(r for i in record for r in i.split(","))]
     if target is not None:
         click.echo(f"latency: the chip's output lags the graph by {latency} step(s)"

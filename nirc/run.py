@@ -78,23 +78,6 @@ def progress_bar(steps: int):
     return bar.update, bar.bar
 
 
-def nonfinite_warnings(results: dict[str, np.ndarray]) -> list[str]:
-    """One message per recorded signal holding NaN or inf (the simulation overflowed:
-    parameters or dt/tau beyond float range), naming it and the first such step; the
-    interpreter's numpy RuntimeWarnings are silenced in favour of these."""
-    messages = []
-    for name, a in results.items():
-        bad = ~np.isfinite(a) if a.dtype.kind == "f" else None
-        if bad is None or not bad.any():
-            continue
-        first = int(np.argmax(bad.reshape(a.shape[0], -1).any(axis=1))) if a.ndim else 0
-        kinds = "/".join(k for k, m in (("NaN", np.isnan(a)), ("inf", np.isinf(a))) if m.any())
-        messages.append(f"recorded '{name}': {int(bad.sum())} non-finite values ({kinds}) "
-                        f"from step {first}: the simulation overflowed (check the parameters "
-                        "and dt against the time constants)")
-    return messages
-
-
 def summary_lines(results: dict[str, np.ndarray]) -> list[str]:
     lines = []
     for name, a in results.items():

@@ -22,7 +22,7 @@ Each (graph, target) gets one outcome:
 - ``hang``: a command took longer than ``HANG_SECONDS`` (SIGALRM; a guard, not a
   measurement).
 
-``NIRC_CAMPAIGN=N`` sets the number of graphs (tests/test_campaign.py; default 20),
+``NIRC_CAMPAIGN=N`` sets the number of graphs (tests/test_campaign.py; default 8),
 ``NIRC_CAMPAIGN_SEED`` another draw, ``NIRC_CAMPAIGN_LOG`` a progress file.
 """
 

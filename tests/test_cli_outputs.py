@@ -180,10 +180,10 @@ def test_compile_warning_is_in_the_report_only(tmp_path: Path):
     assert [w for w in json.loads(report.read_text())["warnings"] if "field 'tau'" in w]
 
 
-def test_run_warns_about_nonfinite_outputs(tmp_path: Path):
+def test_run_refuses_nonfinite_outputs(tmp_path: Path):
     """A Scale of 3e38 (float32 max is 3.4e38) on a spike gives 3e38; a second Scale of
-    10 overflows to inf: run says so in one line naming the output, instead of numpy's
-    RuntimeWarning."""
+    10 overflows to inf at step 0: run fails in one line naming the file, the output and
+    the step, instead of numpy's RuntimeWarning, and writes nothing."""
     g = nir.NIRGraph(nodes={"input": nir.Input(np.array([1])),
                             "s1": nir.Scale(scale=np.array([3e38], np.float32)),
                             "s2": nir.Scale(scale=np.array([10.0], np.float32)),
@@ -194,10 +194,11 @@ def test_run_warns_about_nonfinite_outputs(tmp_path: Path):
     x = tmp_path / "x.npy"
     np.save(x, np.ones((3, 1), np.float32))
     result = run("run", str(graph), "--input", str(x), "-o", str(tmp_path / "o.npz"))
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines() == [
-        f"warning: {graph}: recorded 'output': 3 non-finite values (inf) from step 0: the "
-        "simulation overflowed (check the parameters and dt against the time constants)"]
+    assert result.exit_code == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {graph}: the simulation produced "
+                                                   "inf in 'output' at step 0"), lines
+    assert not (tmp_path / "o.npz").exists()
 
 
 # ---- 4. standard input in every format ------------------------------------------------
