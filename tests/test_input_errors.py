@@ -176,3 +176,32 @@ def test_delay_longer_than_any_history_is_refused_before_allocating(tmp_path):
     assert result.exit_code == 1, result.output
     assert "field 'delay'" in result.stderr and "internal error" not in result.stderr
     assert not outdir.exists()
+
+
+def test_input_with_no_outgoing_edge_is_accepted_alike_by_run_and_compile(tmp_path):
+    """An extra Input that feeds nothing (issue 16: interp/run accepted it while
+    `compile --target generic` died in quantize's agreement check with a matmul shape
+    error): run and compile (interp, generic) all accept it, and it changes nothing:
+    the run's output equals that of the same graph without it."""
+    base = lif_graph()
+    extra = nir.NIRGraph(nodes={**base.nodes, "unused": nir.Input(np.array([3]))},
+                         edges=base.edges, type_check=False)
+    rng = np.random.default_rng(0)
+    x = (rng.random((300, 2)) < 0.5).astype(np.float32) * 5
+    np.savez(tmp_path / "x.npz", input=x, unused=np.zeros((300, 3), np.float32))
+    np.savez(tmp_path / "x1.npz", input=x)
+    outputs = []
+    for name, graph, data in (("extra", extra, "x.npz"), ("base", base, "x1.npz")):
+        path = tmp_path / f"{name}.nir"
+        nir.write(path, graph)
+        out = tmp_path / f"{name}.npz"
+        result = CliRunner().invoke(main, ["run", str(path), "--input", str(tmp_path / data),
+                                           "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs.append(np.load(out)["output"])
+    assert outputs[0].sum() > 0 and np.array_equal(outputs[0], outputs[1])
+    for target in ("interp", "generic"):
+        result = CliRunner().invoke(main, ["compile", str(tmp_path / "extra.nir"), "--target",
+                                           target, "-o", str(tmp_path / target)])
+        assert result.exit_code == 0, (target, result.output)
+        assert "internal error" not in result.output
