@@ -423,9 +423,10 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     # before writing: no output unless all succeeds
     summary = "\n".join(summary_lines(results) + decision_lines(results, outputs))
     if plot_path:
-        from .plot import plot_results
+        from .plot import plot_results, recorded_thresholds
 
-        plot_results(results, plot_path, title=graph)
+        plot_results(results, plot_path, title=graph,
+                     thresholds=recorded_thresholds(module, results))
     if output:
         save_npz(output, results)
     click.echo(summary)

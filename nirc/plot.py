@@ -87,6 +87,26 @@ def plot_results(results: dict[str, np.ndarray], path: str,
     _save(fig, path)
 
 
+def recorded_thresholds(module, names) -> dict[str, float]:
+    """For each recorded membrane ``NODE.v`` (or ``PATH.NODE.v``) of a neuron whose
+    ``v_threshold`` is one value, that value (the line ``plot_results`` draws), read from
+    the module the run simulated: NIR units at the nir stage, the same units as the
+    recorded v (the snn stage keeps them)."""
+    from nirc.dialects.arrays import to_numpy
+    from nirc.dialects.nir_graph import node_name_of
+
+    wanted = {n.rsplit(".", 1)[0].rsplit(".", 1)[-1]: n for n in names if n.endswith(".v")}
+    found: dict[str, float] = {}
+    for op in module.walk():
+        name = node_name_of(op)
+        attr = op.properties.get("v_threshold")
+        if name in wanted and attr is not None and hasattr(attr, "get_shape"):
+            values = np.unique(to_numpy(attr))
+            if values.size == 1:
+                found[wanted[name]] = float(values[0])
+    return found
+
+
 def plot_report(report: dict, path: str, title: str = "") -> None:
     """Float-vs-chip agreement per output neuron and, if present, the aligned rasters."""
     fidelity = next((s["fidelity"] for s in report.values()

@@ -78,3 +78,30 @@ def test_cli_run_plot_compile_report_plot(tmp_path):
     bad = nirc("plot", "r.json", "-o", "r.bmp", cwd=tmp_path)
     assert bad.returncode == 1 and bad.stderr.startswith("error: r.bmp: unknown plot format")
     assert not (tmp_path / "r.bmp").exists()
+
+
+def test_run_plot_draws_the_recorded_neurons_threshold(tmp_path):
+    """`run --record lif.v --plot` passes each recorded membrane's threshold (0.75, as the
+    file has it) to the trace panel: red pixels (the dashed threshold line) appear in the
+    figure, and only where a threshold is known."""
+    import nir
+
+    from nirc.loading import load_module
+    from nirc.plot import recorded_thresholds
+
+    n = np.ones(2)
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([2])),
+               "lif": nir.LIF(tau=n * 1e-2, r=n, v_leak=0 * n, v_threshold=0.75 * n,
+                              v_reset=0 * n),
+               "output": nir.Output(np.array([2]))},
+        edges=[("input", "lif"), ("lif", "output")], type_check=False)
+    path = tmp_path / "g.nir"
+    nir.write(path, graph)
+    assert recorded_thresholds(load_module(str(path)), ["lif.v", "output"]) == {"lif.v": 0.75}
+    result = nirc("run", str(path), "--generate-input", "rate=0.5,steps=200,batch=1",
+                  "--record", "lif.v", "--plot", str(tmp_path / "p.png"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    image = imread(str(tmp_path / "p.png"))[..., :3]
+    red = (image[..., 0] > 0.8) & (image[..., 1] < 0.3) & (image[..., 2] < 0.3)
+    assert red[image.shape[0] // 2:].sum() > 100  # in the lower (trace) panel
