@@ -361,6 +361,9 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
               help="Compile for TARGET first and simulate what the chip would run (bit-exact "
               "integer arithmetic), e.g. 'xylo'.")
 @click.option("-o", "--output", default=None, help="The .npz to write (atomically).")
+@click.option("--events", "event_unit", type=click.Choice(["s", "ms", "us"]), default=None,
+              help="--input is an event list (t, channel) or (t, x, y, p), t in this unit: "
+              "binned into the Input's raster at --dt (nirc/events.py).")
 @click.option("--align", "align_output", is_flag=True,
               help="With --target: shift the outputs back by the chip's latency.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
@@ -368,7 +371,7 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
 def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, seed: int,
             sim: dict, round_delays: bool, record: tuple[str, ...], float64: bool,
             engine: str, threads: int | None, target: str | None, output: str | None,
-            align_output: bool, plot_path: str | None) -> None:
+            event_unit: str | None, align_output: bool, plot_path: str | None) -> None:
     """Simulate GRAPH (.nir, .nirt or textual IR) and save the Output nodes' signals."""
     if threads is not None:  # before numpy and numba load: their thread pools read these
         from nirc.targets.interp.threads import limit_blas_env
@@ -388,8 +391,16 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
                                "or --dt SECONDS")
     spec = parse_generate_spec(generate_input) if generate_input else None
     module = load(graph)
-    data = (rate_trains(module, seed=seed, dt=sim.get("dt") or 1e-4, **spec) if spec
-            else read_inputs(inputs))
+    if event_unit and not inputs:
+        raise click.UsageError("--events describes the --input file; give --input EVENTS.npy")
+    if spec:
+        data = rate_trains(module, seed=seed, dt=sim.get("dt") or 1e-4, **spec)
+    elif event_unit:
+        from .run import event_inputs
+
+        data = event_inputs(module, inputs, sim.get("dt") or 1e-4, event_unit)
+    else:
+        data = read_inputs(inputs)
     steps = spec["steps"] if spec else _steps_of(data)
     latency = 0
     if target is not None:

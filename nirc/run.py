@@ -139,3 +139,30 @@ def decision_lines(results: dict[str, np.ndarray], outputs: list[str], shown: in
         lines.append(f"{outputs[0]}: argmax per sample {first}{more}; samples per class "
                      + " ".join(f"{i}:{int(n)}" for i, n in enumerate(histogram)))
     return lines
+
+
+def event_inputs(module, specs: tuple[str, ...], dt: float, unit: str) -> dict[str, np.ndarray]:
+    """``--input events.npy --events UNIT``: the event list binned into the raster of the
+    graph's single Input node (nirc/events.py), at ``dt`` seconds per step."""
+    from nirc.dialects.nir import InputOp
+    from nirc.exporter import root_graph
+
+    from .diagnostics import NircError
+    from .events import events_to_raster
+
+    if not isinstance(dt, (int, float)):
+        raise click.UsageError("--events bins the events at --dt SECONDS; give a number")
+    if len(specs) != 1 or "=" in specs[0]:
+        raise click.UsageError("--events takes one --input FILE.npy (an event list)")
+    inputs = [op for op in root_graph(module).nodes() if isinstance(op, InputOp)]
+    if len(inputs) != 1:
+        raise click.UsageError(f"--events needs a graph with one Input node, this one has "
+                               f"{len(inputs)}")
+    try:
+        events = np.load(specs[0], allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise NircError(f"cannot read this event list ({e})", file=specs[0]) from None
+    op = inputs[0]
+    return {op.node_name.data: events_to_raster(events, tuple(op.output_shape), dt, unit,
+                                                source=specs[0])}
+
