@@ -49,7 +49,7 @@ def compile_time(repeat: int) -> None:
         start = wall([nirc, "--version"], repeat)
         full = wall([nirc, "compile", str(CNN), "--target", "speck{fidelity-steps=0}", "-o", tmp],
                     repeat)
-    from nirc.compile import compile_module
+    from nirc.compiler import compile_module
     from nirc.loading import load_module
 
     inproc = []
@@ -67,7 +67,7 @@ def compile_time(repeat: int) -> None:
 
 
 def simulator(repeat: int, steps: int, batch: int, threads: list[int]) -> None:
-    from nirc.compile import compile_module
+    from nirc.compiler import compile_module
     from nirc.loading import load_module
     from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python
     from nirc.targets.speck.sim import simulate
@@ -113,7 +113,7 @@ def fidelity(steps: int, batch: int, seed: int = 0, rate: float = 0.1) -> None:
     """cnn_sinabs: sinabs' float network (``discretize=False``: the same layers, multi-spike
     IAF, thresholds and min_v_mem unscaled) vs nirc's Speck simulation, with the compile
     report's agreement measure (targets/fidelity.py) on its generated input."""
-    from nirc.compile import compile_module
+    from nirc.compiler import compile_module
     from nirc.loading import load_module
     from nirc.targets.fidelity import compare
     from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python

@@ -63,7 +63,7 @@ def compile_times(repeat: int) -> None:
 
 
 def fidelity(seeds: int) -> None:
-    from nirc.compile import compile_module
+    from nirc.compiler import compile_module
     from nirc.loading import load_module
 
     for name, batch in (("braille_noDelay_bias_zero", 64), ("cnn_sinabs", 16)):
@@ -85,7 +85,7 @@ def fidelity(seeds: int) -> None:
 
 
 def simulation(repeat: int) -> None:
-    from nirc.compile import compile_module
+    from nirc.compiler import compile_module
     from nirc.loading import load_module
     from nirc.targets.interp.api import Simulator
     from nirc.targets.spinnaker2.sim import simulate

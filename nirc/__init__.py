@@ -18,12 +18,9 @@ def Simulator(graph, **options):  # noqa: N802 (a factory that reads as a class)
     return _Simulator(graph, **options)
 
 
+def compile(graph, target="interp", **options):  # noqa: A001 (nirc.compile is the API's name)
+    """``nirc.compile(graph, target="xylo{...}", dt=..., profile=..., inputs=...)`` ->
+    ``CompileResult``; see ``nirc.compile_api.compile`` (imported lazily)."""
+    from nirc.compile_api import compile as _compile
 
-def __getattr__(name):
-    """``nirc.compile``, imported lazily: the module nirc/compile.py, which is callable as
-    ``nirc.compile(graph, target, ...)`` (``nirc.compile_api.compile``)."""
-    if name == "compile":
-        import importlib
-
-        return importlib.import_module("nirc.compile")
-    raise AttributeError(f"module 'nirc' has no attribute {name!r}")
+    return _compile(graph, target, **options)

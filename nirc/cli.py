@@ -296,7 +296,7 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
 
     from nirc.targets import make_target
 
-    from .compile import compile_module, human_report, write_outputs
+    from .compiler import compile_module, human_report, write_outputs
     from .diagnostics import NircError
     from .driver import Timer, timed
     from .feedback import activated, for_terminal
@@ -461,7 +461,7 @@ def _compiled(module, source: str, spec: str, sim: dict):
     """The module as ``nirc compile --target spec`` lowers it (nothing written)."""
     from nirc.targets import make_target
 
-    from .compile import compile_module
+    from .compiler import compile_module
     from .diagnostics import NircError
 
     try:

@@ -40,8 +40,8 @@ def complete_targets(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 
 def complete_stages(ctx, param, incomplete: str) -> list[CompletionItem]:
-    """``--emit-stage`` names (nirc/compile.py ``STAGES``)."""
-    from .compile import STAGES
+    """``--emit-stage`` names (nirc/compiler.py ``STAGES``)."""
+    from .compiler import STAGES
 
     return [CompletionItem(name) for name in STAGES if name.startswith(incomplete)]
 

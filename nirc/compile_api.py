@@ -6,8 +6,8 @@
     result.write("out/")    # all files or none
     result.simulate(x)      # the target's simulation, as ``nirc run --target``
 
-It runs the same function as the command line (``nirc.compile.compile_module``) and
-writes with the same all-or-none writer (``nirc.compile.write_outputs``).
+It runs the same function as the command line (``nirc.compiler.compile_module``) and
+writes with the same all-or-none writer (``nirc.compiler.write_outputs``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def compile(graph, target: str = "interp", *, inputs=None, min_agreement: float 
     (default: the path's stem, else ``graph``)."""
     from nirc.targets import make_target
 
-    from .compile import compile_module
+    from .compiler import compile_module
 
     unknown = sorted(set(sim) - set(SIM_KEYS))
     if unknown:

@@ -8,7 +8,6 @@ edges, then the cycles (recurrent loops, self-loops included).
 from __future__ import annotations
 
 import networkx as nx
-import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from nirc.dialects.nir import GraphOp
@@ -16,6 +15,7 @@ from nirc.dialects.nir_base import NodeOp
 from nirc.dialects.nir_graph import node_name_of
 
 from .exporter import root_graph
+from .show_stage import array_text
 
 
 def summarize(module: ModuleOp, source: str, max_cycles: int = 20) -> str:
@@ -122,12 +122,4 @@ def _field_text(op: NodeOp, field: str) -> str:
     values = op.array(field)
     if values is None:
         return ""
-    if values.size <= 4:
-        return f"{values.dtype} {values.tolist()}"
-    flat = values.astype(np.float64).reshape(-1)
-    head = f"{values.dtype}{list(values.shape)}"
-    if np.all(flat == flat[0]):
-        return f"{head} all {flat[0]:.6g}"
-    nonzero = np.count_nonzero(flat)
-    return (f"{head} min {flat.min():.4g}, mean {flat.mean():.4g}, max {flat.max():.4g}, "
-            f"std {flat.std():.4g}, nonzero {nonzero}/{flat.size}")
+    return array_text(values)

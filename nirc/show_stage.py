@@ -109,6 +109,8 @@ def value_text(attr: Attribute) -> str:
 
 
 def array_text(values: np.ndarray) -> str:
+    """A parameter in one line: its values if at most 4, else dtype, shape and statistics
+    (or the one value all elements share); shared by every stage of `nirc show`."""
     if values.size <= 4:
         return f"{values.dtype} {values.tolist()}"
     flat = values.astype(np.float64).reshape(-1)

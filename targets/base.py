@@ -1,7 +1,7 @@
 """The target interface: what one chip (or the float interpreter) gives the compiler.
 
 A target is a folder under ``targets/`` with a ``Target`` subclass, registered by one
-line in ``targets/__init__.py``.  The compile driver (``nirc/compile.py``) only talks
+line in ``targets/__init__.py``.  The compile driver (``nirc/compiler.py``) only talks
 to this interface:
 
 - ``OPTIONS``: the target's options (``--target 'name{key=value ...}'``), with types,

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from nirc.cli import main
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
 from nirc.ir_text import make_context, parse_module, print_module

@@ -17,12 +17,8 @@ from nirc.diagnostics import NircError
 
 
 @pytest.fixture(scope="module")
-def srnn(tmp_path_factory) -> Path:
-    from nirc.examples import write_examples
-
-    d = tmp_path_factory.mktemp("api")
-    write_examples(d)
-    return d / "srnn.nir"
+def srnn(examples) -> Path:
+    return examples["srnn"]
 
 
 def test_files_and_report_equal_the_command_line(srnn, tmp_path):

@@ -28,12 +28,8 @@ def run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def graphs(tmp_path_factory) -> Path:
-    from nirc.examples import write_examples
-
-    directory = tmp_path_factory.mktemp("driver")
-    write_examples(directory)
-    return directory
+def graphs(examples) -> Path:
+    return examples["srnn"].parent
 
 
 # ---- --list-passes ---------------------------------------------------------------------

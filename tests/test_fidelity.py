@@ -10,7 +10,7 @@ import nir
 import numpy as np
 import pytest
 
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.importer import import_graph
 from nirc.targets.diagnosis import diagnose
 from nirc.targets.fidelity import compare

@@ -14,14 +14,10 @@ from nirc.input_arrays import rate_trains
 
 
 @pytest.fixture(scope="module")
-def srnn(tmp_path_factory):
-    from nirc.examples import write_examples
-
-    d = tmp_path_factory.mktemp("gen")
-    write_examples(d)
+def srnn(examples):
     from nirc.loading import load_module
 
-    return d / "srnn.nir", load_module(str(d / "srnn.nir"))
+    return examples["srnn"], load_module(str(examples["srnn"]))
 
 
 def generated(path, tmp_path, spec, *extra):

@@ -364,12 +364,8 @@ def test_unprintable_value_writes_nothing(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def srnn(tmp_path_factory) -> Path:
-    from nirc.examples import write_examples
-
-    folder = tmp_path_factory.mktemp("examples")
-    write_examples(folder)
-    return folder / "srnn.nir"
+def srnn(examples) -> Path:
+    return examples["srnn"]
 
 
 def test_convert_to_stdout_inlines_base64(srnn, tmp_path):

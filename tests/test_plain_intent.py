@@ -149,6 +149,17 @@ def edges_of(path, graph=None) -> list[tuple[str, str]]:
         return [(a.decode(), b.decode()) for a, b in f[f"node/{graph or ''}edges"][()]]
 
 
+def assert_fixed_like_reference(out, path, reference, tmp_path, edges, graph=None) -> None:
+    """The imported module ``out`` exports the corrected edges (sorted: ``edges``, of the
+    graph at ``graph``), and the defective file runs exactly as the correct ``reference``."""
+    fixed = tmp_path / "fixed.nir"
+    assert invoke("export", out, "-o", fixed).exit_code == 0
+    assert sorted(edges_of(fixed, graph)) == edges
+    got, want = run_outputs(path, tmp_path, "got"), run_outputs(reference, tmp_path, "want")
+    assert want.sum() > 0
+    np.testing.assert_array_equal(got, want)
+
+
 def test_edge_into_one_subgraph(tmp_path):
     good = [("input", "fc1"), ("fc1", "lif1.input"), ("lif1.lif", "fc2"), ("fc2", "output")]
     bad = [e if e[0] != "lif1.lif" else ("lif", "fc2") for e in good]
@@ -159,12 +170,7 @@ def test_edge_into_one_subgraph(tmp_path):
     assert only_warning(invoke("import", path, "-o", out), path) == (
         "edge ('lif', 'fc2'): node 'lif' is not in the top-level graph; read as 'lif1.lif', "
         "the only subgraph node of that name")
-    fixed = tmp_path / "fixed.nir"
-    assert invoke("export", out, "-o", fixed).exit_code == 0
-    assert sorted(edges_of(fixed)) == sorted(good)
-    got, want = run_outputs(path, tmp_path, "got"), run_outputs(reference, tmp_path, "want")
-    assert want.sum() > 0
-    np.testing.assert_array_equal(got, want)
+    assert_fixed_like_reference(out, path, reference, tmp_path, sorted(good))
 
 
 @pytest.mark.parametrize("subs, rule", [
@@ -209,12 +215,8 @@ def test_edges_naming_a_renamed_node(tmp_path):
     assert only_warning(invoke("import", path, "-o", out), path) == (
         "edges name node 'lif', which is not in graph 'lif1': read as 'lif1', "
         "the only node no edge names")
-    fixed = tmp_path / "fixed.nir"
-    assert invoke("export", out, "-o", fixed).exit_code == 0
-    assert sorted(edges_of(fixed, "nodes/lif1/")) == [("input", "lif1"), ("lif1", "output")]
-    got, want = run_outputs(path, tmp_path, "got"), run_outputs(reference, tmp_path, "want")
-    assert want.sum() > 0
-    np.testing.assert_array_equal(got, want)
+    assert_fixed_like_reference(out, path, reference, tmp_path,
+                                [("input", "lif1"), ("lif1", "output")], "nodes/lif1/")
 
 
 def test_real_braille_subgraph_file_when_present(tmp_path):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import speck_graphs
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
 from nirc.targets.speck.oracle.sinabs_oracle import SinabsRun, sinabs_python

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import chip_graphs
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.importer import import_graph
 from nirc.targets.interp.api import Simulator
 from nirc.targets.spinnaker2.target import network_op

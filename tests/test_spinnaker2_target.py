@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import chip_graphs
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
 from nirc.targets.interp.api import Simulator

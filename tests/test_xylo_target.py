@@ -16,7 +16,7 @@ import pytest
 
 import chip_graphs
 from chip_graphs import linear
-from nirc.compile import compile_module
+from nirc.compiler import compile_module
 from nirc.diagnostics import NircError
 from nirc.importer import import_graph
 from nirc.targets.xylo.arith import dash_of, tau_error

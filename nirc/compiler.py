@@ -13,8 +13,6 @@ report (stdout) names the options used, the cores and memory used, and every war
 from __future__ import annotations
 
 import json
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,18 +313,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-class _CallableModule(types.ModuleType):
-    """``nirc.compile`` is both this module and the compile function: importing a
-    submodule binds the package attribute to it, so the module itself is callable."""
-
-    def __call__(self, graph, target="interp", **options):
-        """``nirc.compile(graph, target="xylo{...}", dt=..., profile=..., inputs=...)``
-        -> ``CompileResult``; see ``nirc.compile_api.compile``."""
-        from .compile_api import compile as compile_graph
-
-        return compile_graph(graph, target, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
