@@ -34,3 +34,20 @@ def test_scale_on_a_scalar_signal():
     x = np.array([1.0, 0.0, 2.0], np.float32)[:, None]  # (T, B) with a 0-d sample
     y = simulate(g, x, keep_batch_axis=True)["output"]
     np.testing.assert_array_equal(y, [[0.5], [0.0], [1.0]])
+
+
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_affine_with_a_scalar_bias(engine: str):
+    """An Affine whose bias is 0-d (NIR broadcasts it over the outputs): W = [[1, 2],
+    [0, 1], [3, 0]], b = -0.5, x = [1, 1] gives y = [2.5, 0.5, 2.5]; the fast engine's
+    sparse row kernel indexed the 0-d bias and failed to compile (campaign seed 101)."""
+    g = nir.NIRGraph(nodes={"input": nir.Input(np.array([2])),
+                            "fc": nir.Affine(weight=np.array([[1.0, 2.0], [0.0, 1.0], [3.0, 0.0]]),
+                                             bias=np.array(-0.5)),
+                            "output": nir.Output(np.array([3]))},
+                     edges=[("input", "fc"), ("fc", "output")], type_check=False)
+    x = np.zeros((20, 1, 2), np.float32)
+    x[::10] = 1.0  # 10% spikes: the fast engine takes its sparse row kernel
+    y = simulate(g, x, engine=engine, keep_batch_axis=True)["output"]
+    expected = np.where(x[..., :1] > 0, [2.5, 0.5, 2.5], [-0.5, -0.5, -0.5])
+    np.testing.assert_allclose(y, expected.astype(np.float32))

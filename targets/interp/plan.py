@@ -193,7 +193,10 @@ def _output(op, node, get):
 def _dense(op, node, get):
     node.kind = "dense"
     w = get("weight")
-    node.params = {"weight": w, "bias": get("bias") if op.name == "nir.affine" else None}
+    bias = get("bias") if op.name == "nir.affine" else None
+    if bias is not None and bias.ndim == 0 and w.ndim == 2:  # NIR broadcasts a scalar bias
+        bias = np.full(w.shape[0], bias, bias.dtype)
+    node.params = {"weight": w, "bias": bias}
 
 
 def _conv(op, node, get):
