@@ -350,7 +350,8 @@ def compile_cmd(graph: str | None, target: str, outdir: str, sim: dict, report_p
 @click.option("--round-delays", is_flag=True, help="Round delays that are not whole steps.")
 @click.option("--record", "record", multiple=True, metavar="NODE[.v|.i]",
               help="Also record an internal node's output (NODE) or state (NODE.v, NODE.i); "
-              "repeat or separate with commas.")
+              "repeat or separate with commas.  With --target, a neuron layer's spikes and "
+              "states on the chip, in chip units (--align shifts them too).")
 @click.option("--float64", is_flag=True, help="Simulate in float64 (default float32).")
 @click.option("--engine", default="auto", show_default=True, help="auto | fast | reference.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
@@ -425,19 +426,28 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     from .warning_lines import emit
 
     outputs = [n for n in results if n not in set(r for i in record for r in i.split(","))]
+    signals = {}  # the recorded chip signals: latency, threshold
+    if target is not None and len(results) > len(outputs):
+        from nirc.targets.interp.plan import make_plan
+        from nirc.targets.interp.whole import recorded_signals
+
+        signals = recorded_signals(make_plan(module), [r for r in results if r not in outputs])
     if target is not None:
         click.echo(f"latency: the chip's output lags the graph by {latency} step(s)"
                    + ("; shifted back (--align)" if align_output and latency else
                       "; --align shifts it back" if latency else ""))
     if align_output:
-        results = align(results, outputs, latency)
+        results = align(results, {**{n: latency for n in outputs},
+                                  **{k: s.latency for k, s in signals.items()}})
     # before writing: no output unless all succeeds
     summary = "\n".join(summary_lines(results) + decision_lines(results, outputs))
     if plot_path:
         from .plot import plot_results, recorded_thresholds
 
         plot_results(results, plot_path, title=graph,
-                     thresholds=recorded_thresholds(module, results))
+                     thresholds={**recorded_thresholds(module, results),
+                                 **{k: s.threshold for k, s in signals.items()
+                                    if s.threshold is not None}})
     if output:
         save_npz(output, results)
     click.echo(summary)

@@ -109,15 +109,15 @@ def latency_of(report: dict) -> int:
     return 0
 
 
-def align(results: dict[str, np.ndarray], outputs: list[str], latency: int) -> dict:
-    """``--align``: each output shifted back by ``latency`` steps (chip step t + latency
-    becomes step t), the last ``latency`` steps zero-filled so that the shape stays."""
-    if latency <= 0:
-        return results
+def align(results: dict[str, np.ndarray], latencies: dict[str, int]) -> dict:
+    """``--align``: each named result shifted back by its latency L (chip step t + L
+    becomes step t), the last L steps zero-filled so that the shape stays."""
     shifted = dict(results)
-    for name in outputs:
+    for name, latency in latencies.items():
         a = results[name]
-        shifted[name] = np.concatenate([a[latency:], np.zeros_like(a[:latency])])
+        if latency > 0:
+            latency = min(latency, a.shape[0])
+            shifted[name] = np.concatenate([a[latency:], np.zeros_like(a[:latency])])
     return shifted
 
 

@@ -8,8 +8,9 @@ through click:
 1. ``nirc compile G.nir --target T -o DIR`` (small fidelity checks);
 2. if it compiled: ``nirc run DIR/G.mlir --generate-input ... --record ...`` on the
    compiled module (the command must read nirc's own output), recording every node's
-   output and every neuron state where the module has them (interp, generic), then
-   every value in the .npz must be finite.
+   output and every neuron state (interp, generic; on a chip target every layer's
+   spikes and states its simulation records), then every value in the .npz must be
+   finite.
 
 Each (graph, target) gets one outcome:
 
@@ -161,11 +162,13 @@ def _records(module_path: Path) -> list[str]:
     """Every node output and neuron state of a compiled module the interpreter plans."""
     from nirc.loading import load_module
     from nirc.targets.interp.plan import make_plan
+    from nirc.targets.interp.whole import chip_node, engine_of
 
     plan = make_plan(load_module(str(module_path)))
     names = [n.name for n in plan.nodes if n.kind not in ("input", "output")]
-    if any(n.kind in ("xylo", "loihi2", "speck", "spinnaker2") for n in plan.nodes):
-        return []  # a chip network records only its Input and Output
+    found = chip_node(plan)
+    if found is not None:  # a chip network: every layer's spikes and states it records
+        return list(engine_of(found[1].kind).recordable(found[1]))
     states = [f"{n.name}.{s}" for n in plan.nodes for s in STATEFUL.get(n.kind, ())]
     return names + states
 

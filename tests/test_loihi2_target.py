@@ -214,6 +214,18 @@ def test_compiled_conformance_graphs_equal_lava_spike_for_spike(name, steps, bat
         if key[:1] in "suv" and key[1:].isdigit() or key == "out":
             mine = ours["spikes"] if key == "out" else ours[key]
             assert np.array_equal(np.asarray(mine).reshape(value.shape), value), key
+    # nirc run --target loihi2 --record LAYER,LAYER.i,LAYER.v: each block by its NIR name
+    from nirc.targets.interp.api import Simulator
+
+    op = network_op(module)
+    names = [n for n, layer in zip(op.layer_names(), network.layers) if layer.is_block]
+    labels = [n + s for n in names for s in ("", ".i", ".v")]
+    recorded = Simulator(module).run(raster.astype(np.float32), record=labels,
+                                     keep_batch_axis=True)
+    for i, name in enumerate(names):
+        for suffix, key in (("", "s"), (".i", "u"), (".v", "v")):
+            value = theirs[f"{key}{i}"]
+            assert np.array_equal(recorded[name + suffix].reshape(value.shape), value), name + suffix
 
 
 def test_an_all_negative_matrix_avoids_netx_power_of_two_minimum():

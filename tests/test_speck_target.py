@@ -293,7 +293,10 @@ def oracle():
             if kind == "cnn":  # what nirc run --target speck does with the lowered module
                 from nirc.targets.interp.api import Simulator
 
-                recorded["run"] = next(iter(Simulator(module).run(x.astype(np.float32)).values()))
+                labels = [layer.name + s for layer in net.layers for s in ("", ".v")]
+                chip = Simulator(module).run(x.astype(np.float32), record=labels)
+                recorded["run"] = chip.pop(next(iter(chip)))
+                recorded["run_record"] = chip  # nirc run --target speck --record LAYER[.v]
             ours.append((net, recorded))
     except BaseException:
         run.close()
@@ -320,6 +323,10 @@ def test_cnn_sinabs_integers_and_spikes_equal_sinabs_layer_by_layer(oracle):
             assert (layer.threshold_high, layer.threshold_low) == (
                 int(theirs[f"threshold_high{k}"]), int(theirs[f"threshold_low{k}"]))
             np.testing.assert_array_equal(ours[f"s{k}"], theirs[f"s{k}"], err_msg=f"seed {seed} layer {k}")
+            np.testing.assert_array_equal(ours[f"v{k}"], theirs[f"v{k}"], err_msg=f"seed {seed} layer {k}")
+            # the run API's recording of the chip's layer, by its NIR name
+            np.testing.assert_array_equal(ours["run_record"][layer.name], theirs[f"s{k}"])
+            np.testing.assert_array_equal(ours["run_record"][layer.name + ".v"], theirs[f"v{k}"])
         np.testing.assert_array_equal(ours["output"], theirs["output"].reshape(ours["output"].shape))
         np.testing.assert_array_equal(ours["run"], theirs["output"].reshape(ours["run"].shape))
         assert ours["output"].sum() > 50
@@ -337,6 +344,7 @@ def test_generated_networks_equal_sinabs_spike_for_spike(oracle):
         for k, layer in enumerate(net.layers):
             np.testing.assert_array_equal(layer.weight, theirs[f"weight{k}"])
             np.testing.assert_array_equal(ours[f"s{k}"], theirs[f"s{k}"])
+            np.testing.assert_array_equal(ours[f"v{k}"], theirs[f"v{k}"])
         np.testing.assert_array_equal(ours["output"], theirs["output"].reshape(ours["output"].shape))
         multi += any((ours[f"s{k}"] > 1).any() for k in range(len(net.layers)))
         heads += any(layer.in_shape[1] > 1 and layer.out_shape[1:] == (1, 1) for layer in net.layers)

@@ -190,19 +190,22 @@ def _dims(shape) -> str:
 
 
 def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int, str]]]:
-    """(label, (node index, 'y' | 'v' | 'i')) for each requested recording."""
-    from .whole import WHOLE_KINDS, unsupported_record
+    """(label, (node index, 'y' | 'v' | 'i')) for each requested recording; inside a
+    chip network op, (label, (its index, label)) for a signal its engine records
+    (targets/interp/whole.py)."""
+    from .whole import chip_node, chip_record_key
 
     names = {n.name: i for i, n in enumerate(plan.nodes)}
+    chip = chip_node(plan)
     keys = []
     for label in record:
         if label in names:
             keys.append((label, (names[label], "y")))
             continue
+        if chip is not None:
+            keys.append((label, chip_record_key(plan, label)))
+            continue
         base, _, what = label.rpartition(".")
-        whole = [n.kind for n in plan.nodes if n.kind in WHOLE_KINDS]
-        if whole:
-            raise unsupported_record(whole[0], label)
         if base not in names or what not in ("v", "i"):
             raise NircError(f"cannot record '{label}': expected a node name, optionally "
                             "followed by .v or .i")

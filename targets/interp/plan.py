@@ -314,12 +314,14 @@ def _qneuron(op, node, get):
 def _xylo(op, node, get):
     node.kind = "xylo"
     node.params = {"config": op.config(), "latency": op.integer("latency"),
+                   "layers": op.layer_table(),
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
 def _loihi2(op, node, get):
     node.kind = "loihi2"
     node.params = {"network": op.network(), "latency": op.integer("latency"),
+                   "names": op.layer_names(),
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 
@@ -331,6 +333,7 @@ def _speck(op, node, get):
 def _spinnaker2(op, node, get):
     node.kind = "spinnaker2"
     node.params = {"network": op.network(), "latency": op.integer("latency"),
+                   "conn_delay": op.integer("conn_delay"),
                    "readout": op.readout.data, "unit_out": np.asarray(op.array("unit_out"))}
 
 

@@ -39,7 +39,8 @@ CHUNK = 1 << 22  # neuron-bins of the largest layer per chunk of time
 def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False) -> dict[str, np.ndarray]:
     """``raster`` (T, B, *input_shape) or (T, B, prod) of event counts -> ``{"output":
     (T, B, *output_shape)}`` and with ``record`` each layer's spike counts
-    ``s<k>`` (T, B, f, h, w)."""
+    ``s<k>`` and v ``v<k>`` (after the bin's subtraction and lower bound), both int64
+    (T, B, f, h, w)."""
     scatter, iaf = _kernels()
     raster = np.asarray(raster)
     steps, batch = raster.shape[:2]
@@ -66,7 +67,7 @@ def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False) -> dic
     buffers = [(np.empty((frames, *layer.out_shape[1:], layer.out_shape[0]), st),
                 np.empty((frames, *layer.out_shape[1:], layer.out_shape[0]), ct))
                for layer, st, ct in zip(net.layers, sum_types, count_types)]
-    outputs, records = [], [[] for _ in net.layers]
+    outputs, records, v_records = [], [[] for _ in net.layers], [[] for _ in net.layers]
     for t0 in range(0, steps, chunk):
         bins = min(chunk, steps - t0)
         n = bins * batch
@@ -85,17 +86,20 @@ def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False) -> dic
                 scatter(events, np.int64(pool), kernels[k], np.int64(layer.stride[0]),
                         np.int64(layer.stride[1]), np.int64(layer.padding[0]),
                         np.int64(layer.padding[1]), current)
+            v_out = np.empty((bins, v[k].shape[0]) if record else (0, 0), np.int64)
             iaf(current.reshape(bins, -1), biases[k], np.int64(layer.threshold_high),
-                np.int64(layer.threshold_low), v[k], counts.reshape(bins, -1))
+                np.int64(layer.threshold_low), v[k], counts.reshape(bins, -1), v_out)
             spikes.append(counts)
             if record:
                 records[k].append(_channels_first(counts, bins, batch))
+                v_records[k].append(_channels_first(v_out.reshape(counts.shape), bins, batch))
         out = sum(sum_pool(spikes[src], pool).astype(np.int64) for src, pool in net.output_sources())
         outputs.append(_channels_first(out, bins, batch).reshape(bins, batch, *net.output_shape))
     result = {"output": np.concatenate(outputs)}
     if record:
         for k, parts in enumerate(records):
             result[f"s{k}"] = np.concatenate(parts).astype(np.int64)
+            result[f"v{k}"] = np.concatenate(v_records[k])
     return result
 
 
@@ -145,7 +149,7 @@ def _kernels():
 
     iaf: the neuron scan over time bins of the docstring above, per neuron (v += the
     convolution's current + the bias, spikes, subtraction, lower bound), v carried in
-    and out."""
+    and out; with a non-empty ``v_out`` (steps, m) also v after each bin."""
     global _KERNELS
     if _KERNELS is None:
         from numba import njit
@@ -186,7 +190,7 @@ def _kernels():
                                         out[i, oy, ox, j] += s * kernel[ch, ky, kx, j]
 
         @njit(cache=True, nogil=True)
-        def iaf(current, bias, high, low, v, out):
+        def iaf(current, bias, high, low, v, out, v_out):
             steps, m = current.shape
             block = 4096
             for blk in range((m + block - 1) // block):
@@ -203,6 +207,8 @@ def _kernels():
                             u = low
                         v[j] = u
                         out[t, j] = s
+                        if v_out.shape[0]:
+                            v_out[t, j] = u
 
         _KERNELS = (scatter, iaf)
     return _KERNELS

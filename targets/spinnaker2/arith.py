@@ -92,6 +92,14 @@ def cycle_edges(net) -> set[tuple[str, str]]:
 def latency(net) -> tuple[int, list[str]]:
     """Feed-forward projections from the input to the output population (the steps a
     conn_delay of 1 adds), and the populations reached by paths of different lengths."""
+    depth, uneven = depths(net)
+    return depth.get(net.output, 0), uneven
+
+
+def depths(net) -> tuple[dict[str, int], list[str]]:
+    """Per population reached from the input, the most feed-forward projections on a
+    path to it (cycles' edges excluded), and the populations reached by paths of
+    different lengths."""
     from nirc.targets.interp.schedule import step_schedule
 
     order, cycles = step_schedule([p.name for p in net.populations],
@@ -102,7 +110,7 @@ def latency(net) -> tuple[int, list[str]]:
             if p.post == name and (p.pre, p.post) not in cycles and p.pre in depth:
                 depth.setdefault(name, set()).add(max(depth[p.pre]) + 1)
     uneven = [n for n in order if len(depth.get(n, ())) > 1]
-    return max(depth.get(net.output, {0})), uneven
+    return {n: max(d) for n, d in depth.items()}, uneven
 
 
 def _population(fp: FloatPopulation, w_scale: float) -> Population:

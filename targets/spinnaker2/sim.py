@@ -130,11 +130,13 @@ def conv_rows(p: Projection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def simulate(net: Network, raster: np.ndarray, record: Iterable[str] = (),
-             voltages: Iterable[str] = ()) -> dict[str, np.ndarray]:
+             voltages: Iterable[str] = (), currents: Iterable[str] = ()) -> dict[str, np.ndarray]:
     """Run ``net`` on the input spikes ``raster`` (T, B, n_in) of 0/1.
 
     Returns ``{name: spikes (T, B, n)}`` for the output population and every name in
-    ``record``, and ``{name + ".v": v (T, B, n)}`` (after the reset) for ``voltages``.
+    ``record``, ``{name + ".v": v (T, B, n)}`` (after the reset) for ``voltages`` and
+    ``{name + ".i": the synaptic current (T, B, n)}`` for ``currents`` (populations of
+    ``lif_curr_exp_no_delay``).
     """
     raster = np.asarray(raster)
     steps, batch = raster.shape[:2]
@@ -150,9 +152,10 @@ def simulate(net: Network, raster: np.ndarray, record: Iterable[str] = (),
     history = {n: np.zeros((depth[n], batch, pops[n].size), np.float32) for n in pops}
     state = {n: _State(p, batch) for n, p in pops.items() if p.model != INPUT_MODEL}
     wanted = {net.output, *record}
-    want_v = set(voltages)
+    want_v, want_i = set(voltages), set(currents)
     out = {n: np.zeros((steps, batch, pops[n].size), np.float32) for n in wanted}
     out.update({f"{n}.v": np.zeros((steps, batch, pops[n].size), np.float32) for n in want_v})
+    out.update({f"{n}.i": np.zeros((steps, batch, pops[n].size), np.float32) for n in want_i})
     for t in range(steps):
         for name in order:
             if name == net.input:
@@ -169,6 +172,8 @@ def simulate(net: Network, raster: np.ndarray, record: Iterable[str] = (),
                 out[name][t] = s
             if name in want_v:
                 out[f"{name}.v"][t] = state[name].v
+            if name in want_i:
+                out[f"{name}.i"][t] = state[name].i
     return out
 
 

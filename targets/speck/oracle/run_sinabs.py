@@ -23,7 +23,8 @@ the NIR paper's Speck script does (neuromorphs/NIR paper/02_cnn/speck_accuracy.p
    batch and time in that order).
 
 The npz holds ``output`` (T, B, *out), per DYNAP-CNN layer k ``s<k>`` (its IAF's spike
-counts, (T, B, f, h, w)), ``weight<k>``, ``bias<k>``, ``threshold_high<k>``,
+counts, (T, B, f, h, w)), ``v<k>`` (its v_mem after each step, float64, sinabs'
+``record_states`` recordings), ``weight<k>``, ``bias<k>``, ``threshold_high<k>``,
 ``threshold_low<k>`` (the discretized parameters), ``seconds`` (the forward's wall time,
 best of "repeat"; ``seconds_all``: every one; ``cpu_seconds_all``: their process CPU
 times).  A failing job writes ``<out>.err`` with the traceback and the rest go
@@ -110,6 +111,7 @@ def run_job(job: dict) -> None:
     keys = sorted(layers)
     recorded = {}
     for k in keys:
+        layers[k].spk.record_states = True
         layers[k].spk.register_forward_hook(
             lambda mod, inp, out, k=k: recorded.__setitem__(k, out.detach().clone()))
     inp = torch.tensor(np.ascontiguousarray(np.swapaxes(x, 0, 1)).reshape(batch * steps, *x.shape[2:]),
@@ -133,6 +135,8 @@ def run_job(job: dict) -> None:
     for k in keys:
         layer = layers[k]
         results[f"s{k}"] = _tb(recorded[k], batch, steps)
+        v = layer.spk.recordings["v_mem"].detach().numpy().astype(np.float64)  # (B, T, ...)
+        results[f"v{k}"] = np.ascontiguousarray(np.swapaxes(v, 0, 1))
         kind = np.int64 if job.get("discretize", True) else np.float64
         results[f"weight{k}"] = layer.conv.weight.detach().numpy().astype(kind)
         bias = layer.conv.bias
