@@ -24,20 +24,104 @@ def test_one_thread_below_the_work_threshold_or_for_one_row():
     assert ThreadChoice(1, 1e12, rows=128).pick(steps=100) == 1
 
 
-def test_above_the_threshold_the_faster_count_is_kept_and_the_other_probed():
+class FakeClock:
+    """``time.perf_counter`` for ThreadChoice: each run of ``call`` takes the scripted
+    seconds of the thread count it was given."""
+
+    def __init__(self, monkeypatch, choice):
+        self.now, self.pending, self.choice = 0.0, 0.0, choice
+        self.busy = 0  # other runnable tasks (threads.busy_cores)
+        monkeypatch.setattr(threads.time, "perf_counter", self.perf_counter)
+        monkeypatch.setattr(threads, "busy_cores", lambda: self.busy)
+        monkeypatch.setattr(threads, "cores", lambda: choice.threads)
+
+    def perf_counter(self):  # called twice per run: start, end
+        self.now += self.pending
+        self.pending = 0.0
+        return self.now
+
+    def call(self, seconds_of) -> int:
+        """One kernel call through the choice; ``seconds_of(k)`` its duration with k
+        threads.  Returns k."""
+        k = self.choice.pick(1)
+
+        def work():
+            self.pending = seconds_of(k)
+        self.choice.run(work, 1)
+        return k
+
+
+def test_the_faster_count_is_kept_and_a_losing_probe_waits_twice_as_long(monkeypatch):
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool < 2:
+        pytest.skip("needs a numba pool of two threads")
+    choice = ThreadChoice(pool, 1e12, rows=128)
+    clock = FakeClock(monkeypatch, choice)
+    quiet = {1: 3.0, pool: 1.0}  # all threads three times faster
+    picks = [clock.call(quiet.get) for _ in range(300)]
+    assert picks[:4] == [1, 1, pool, pool]  # each count: a warm-up call, then a timed one
+    probes = [i for i, k in enumerate(picks) if k == 1 and i >= 4]
+    gaps = [b - a for a, b in zip(probes, probes[1:])]
+    assert probes[0] == PROBE_EVERY - 1 and gaps == [2 * PROBE_EVERY, 4 * PROBE_EVERY,
+                                                     8 * PROBE_EVERY][:len(gaps)]
+    assert len(gaps) == 3  # 15, 47, 111, 239: the interval doubles after each loss
+    # a lasting load arrives: all threads now take 10 s; within KEEP calls the median flips
+    loaded = {1: 3.0, pool: 10.0}
+    picks = [clock.call(loaded.get) for _ in range(threads.KEEP + 1)]
+    assert picks[-1] == 1 and choice.best() == 1
+
+
+def test_one_preempted_call_does_not_flip_the_choice_but_a_lasting_load_does(monkeypatch):
+    """A count's time is the median of its last KEEP timings: one slow call is ignored,
+    a majority of slow calls is not."""
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool < 2:
+        pytest.skip("needs a numba pool of two threads")
+    choice = ThreadChoice(pool, 1e12, rows=128)
+    clock = FakeClock(monkeypatch, choice)
+    for _ in range(4):
+        clock.call({1: 5.0, pool: 1.0}.get)
+    assert choice.seconds == {1: 5, pool: 1}
+    for _ in range(threads.KEEP - 1):
+        clock.call({1: 5.0, pool: 1.0}.get)
+    assert clock.call({1: 5.0, pool: 50.0}.get) == pool  # one preempted call...
+    assert choice.seconds[pool] == 1 and choice.best() == pool  # ...changes nothing
+    for _ in range(threads.KEEP // 2 + 1):
+        clock.call({1: 5.0, pool: 9.0}.get)
+    assert choice.seconds[pool] == 9 and choice.best() == 1  # a lasting load: one thread
+
+
+def test_while_other_processes_hold_the_cores_one_thread_runs_and_nothing_is_probed(monkeypatch):
+    """All threads win on a quiet machine; once another process is runnable on the
+    second core, every call runs on one thread (no warm-up, timing or probe of more)
+    until the core is free again."""
     choice = ThreadChoice(2, 1e12, rows=128)
-    # first each count is tried (a warm-up call, then a timed one)
-    assert choice.pick(10) == 1
-    choice.seconds[1] = 3.0  # as if one thread took 3 s per step...
-    assert choice.pick(10) == 2
-    choice.seconds[2] = 1.0  # ...and two threads 1 s: two win
-    picks = []
-    for _ in range(2 * PROBE_EVERY):
-        picks.append(choice.pick(10))
-        choice.count += 1
-    assert picks.count(1) == 2 and picks.count(2) == 2 * PROBE_EVERY - 2
-    choice.seconds[2] = 5.0  # a load arrived: one thread is now faster
-    assert choice.pick(10) == 1
+    clock = FakeClock(monkeypatch, choice)
+    clock.busy = 1
+    assert [clock.call({1: 3.0, 2: 1.0}.get) for _ in range(100)] == [1] * 100
+    assert 2 not in choice.seconds  # never tried while the core was taken
+    clock.busy = 0
+    picks = [clock.call({1: 3.0, 2: 1.0}.get) for _ in range(12)]
+    assert picks[:2] == [2, 2] and picks.count(2) >= 11  # the warm-up, timing, one probe of 1
+    clock.busy = 1
+    assert clock.call({1: 3.0, 2: 1.0}.get) == 1
+
+
+def test_busy_cores_reads_the_runnable_tasks():
+    busy = threads.busy_cores()
+    assert busy is None or busy >= 0
+
+
+def test_all_threads_must_win_by_the_margin():
+    choice = ThreadChoice(2, 1e12, rows=128)
+    choice.seconds = {1: 1.0, 2: 0.95}  # 5% faster: not worth another core
+    assert choice.best() == 1
+    choice.seconds = {1: 1.0, 2: 0.5}
+    assert choice.best() == 2
 
 
 def _recurrent(n_in=5, n_hidden=9, n_out=3, seed=0, cuba=True):
@@ -137,39 +221,3 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
     monkeypatch.setenv("NIRC_CACHE_DIR", str(blocker / "sub"))
     monkeypatch.setattr(loop_cache, "_LOADED", {})
     np.testing.assert_array_equal(nirc.simulate(graph, x, engine="fast")["output"], ref)
-
-
-def test_one_preempted_call_does_not_flip_the_choice_but_a_lasting_load_does(monkeypatch):
-    """Timings are scripted (a fake clock): a count's time is the least of its last
-    KEEP timings, so one slow call is ignored and KEEP slow calls are not."""
-    import numba
-
-    pool = numba.config.NUMBA_NUM_THREADS
-    if pool < 2:
-        pytest.skip("needs a numba pool of two threads")
-    durations = iter([0, 5, 0, 1])  # warm-up 1, timed 1: 5 s; warm-up N, timed N: 1 s
-    clock = {"now": 0.0}
-
-    def fake_perf_counter():  # called twice per run: start, end
-        clock["now"] += clock.pop("pending", 0.0)
-        return clock["now"]
-
-    monkeypatch.setattr(threads.time, "perf_counter", fake_perf_counter)
-    choice = ThreadChoice(pool, 1e12, rows=128)
-
-    def call(seconds):
-        clock["pending"] = 0.0
-        k = choice.pick(1)
-
-        def work():
-            clock["pending"] = seconds
-        choice.run(work, 1)
-        return k
-
-    assert [call(next(durations)) for _ in range(4)] == [1, 1, pool, pool]
-    assert choice.seconds == {1: 5, pool: 1}
-    assert call(50) == pool and choice.seconds[pool] == 1  # one preempted call: kept
-    for _ in range(threads.KEEP):
-        choice.count = 1  # no probe of one thread meanwhile
-        call(9)
-    assert choice.seconds[pool] == 9 and choice.pick(1) == 1  # a lasting load: one thread

@@ -13,7 +13,19 @@ with one).  So:
 * ``ThreadChoice``: above it, the runner times the kernel with one thread and with
   all of them on the first chunks and keeps the faster, trying the other again every
   ``PROBE_EVERY`` calls, so that a load that comes or goes is followed and a run is
-  not slower than on one thread (beyond the probes).
+  not slower than on one thread (beyond the probes).  A probe that loses doubles the
+  interval to the next (up to ``PROBE_MAX``): under a load one parallel call can wait
+  a whole scheduler time slice for its preempted thread, milliseconds where the chunk
+  takes a fraction of one, so fixed probes every 16 calls alone cost more than the
+  threads could win.  And before each call that would use threads, the cores are
+  checked: where another process is runnable on the cores they would need
+  (``busy_cores``, Linux's instantaneous count of runnable tasks in /proc/loadavg),
+  the call runs on one thread and no probe is made.  A count's time is the median of
+  its last ``KEEP`` timings, not the least: under a load, a parallel call waits for
+  its preempted thread most of the time but not always, so its least time is that of
+  a quiet machine (measured, braille b128 with two busy processes on the 2 cores: the
+  least-time rule kept two threads and ran 67 ms against one thread's 43 ms).  All
+  threads must also beat one by ``MARGIN``: they cost another core.
 * The OpenMP threads do not busy-wait: ``OMP_WAIT_POLICY=passive`` (libgomp reads it
   when numba's OpenMP layer loads it, at the first parallel call) unless the user set
   it.  numba's ``workqueue`` layer does not spin either, but aborts the process when
@@ -31,6 +43,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 
 WORK_THRESHOLD = 2e6
@@ -38,10 +51,17 @@ WORK_THRESHOLD = 2e6
 some 50x the cost of waking numba's OpenMP pool (tens of microseconds, more under load)."""
 
 PROBE_EVERY = 16
-"""Calls between two timings of the thread count not in use."""
+"""Calls before the first re-timing of the thread count not in use (and again after a
+probe that won)."""
 
-KEEP = 3
-"""Timings kept per thread count."""
+PROBE_MAX = 1024
+"""The longest interval between probes (it doubles after each probe that lost)."""
+
+KEEP = 5
+"""Timings kept per thread count (their median is the count's time)."""
+
+MARGIN = 0.9
+"""All threads are chosen only when their time is below MARGIN times one thread's."""
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS")
@@ -52,6 +72,25 @@ def quiet_openmp() -> None:
     parallel call loads libgomp)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KMP_BLOCKTIME", "0")  # Intel's OpenMP, if numba picks it
+
+
+def busy_cores() -> int | None:
+    """Cores other processes (and this process's other threads) want right now: the
+    runnable tasks of /proc/loadavg's fourth field minus the calling thread (Linux;
+    None where it cannot be read).  Instantaneous, unlike the load averages."""
+    try:
+        with open("/proc/loadavg") as f:
+            running = f.read().split()[3].split("/")[0]
+        return max(0, int(running) - 1)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def limit_blas_env(threads: int) -> None:
@@ -93,10 +132,10 @@ def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "Thr
 
 class ThreadChoice:
     """The thread count of one kernel call site: 1 below WORK_THRESHOLD or with one
-    row; else the faster of 1 and ``threads``, by time per step, re-timed every
-    PROBE_EVERY calls.  The first call of each count is not timed (it may compile); a
-    count's time is the least of its last KEEP timings (a call that another process
-    preempted only ever takes longer)."""
+    row; else the faster of 1 and ``threads``, by time per step, the other re-timed
+    after PROBE_EVERY calls, then at doubling intervals while it keeps losing.  The first call of each count is not timed (it may compile); a
+    count's time is the median of its last KEEP timings (one preempted call does not
+    count, a load that slows most calls does)."""
 
     def __init__(self, threads: int, work_per_step: float, rows: int):
         self.threads = threads if rows > 1 else 1
@@ -105,22 +144,38 @@ class ThreadChoice:
         self.recent: dict[int, list[float]] = {}
         self.calls: dict[int, int] = {}
         self.count = 0
+        self.interval = PROBE_EVERY
+        self.next_probe = PROBE_EVERY - 1  # the call number of the next probe
 
     def pick(self, steps: int) -> int:
         if self.threads <= 1 or self.work_per_step * steps < WORK_THRESHOLD:
             return 1
-        for k in (1, self.threads):  # each count twice: a warm-up, then a timing
-            if k not in self.seconds:
-                return k
-        best = min(self.seconds, key=self.seconds.get)
-        other = self.threads if best == 1 else 1
-        return other if self.count % PROBE_EVERY == PROBE_EVERY - 1 else best
+        untimed = [k for k in (1, self.threads) if k not in self.seconds]
+        if untimed:  # each count twice: a warm-up, then a timing
+            k = untimed[0]
+        else:
+            best = self.best()
+            other = self.threads if best == 1 else 1
+            k = other if self.count >= self.next_probe else best
+        if k > 1 and not self.cores_free():
+            return 1  # other processes hold the cores: threads would wait for them
+        return k
+
+    def cores_free(self) -> bool:
+        """Whether ``threads - 1`` cores besides the calling thread's are idle now."""
+        busy = busy_cores()
+        return busy is None or cores() - 1 - busy >= self.threads - 1
+
+    def best(self) -> int:
+        """The count in use: all threads if timed below MARGIN times one thread."""
+        return self.threads if self.seconds[self.threads] < MARGIN * self.seconds[1] else 1
 
     def run(self, function, steps: int, *args):
         """Call ``function(*args)`` with the chosen thread count."""
         import numba
 
         k = self.pick(steps)
+        probe = len(self.seconds) == 2 and k != self.best() and self.count >= self.next_probe
         self.count += 1
         previous = numba.get_num_threads()
         numba.set_num_threads(k)
@@ -135,7 +190,11 @@ class ThreadChoice:
             recent = self.recent.setdefault(k, [])
             recent.append(elapsed / max(1, steps))
             del recent[:-KEEP]
-            self.seconds[k] = min(recent)
+            self.seconds[k] = statistics.median(recent)
+        if probe:  # a probe that lost: wait twice as long for the next
+            won = self.best() == k
+            self.interval = PROBE_EVERY if won else min(2 * self.interval, PROBE_MAX)
+            self.next_probe = self.count + self.interval - 1
         return result
 
 
