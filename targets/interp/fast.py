@@ -232,7 +232,16 @@ def _delay_chunk(node: Node, state: dict, x: np.ndarray) -> np.ndarray:
 
 
 def _units(plan: Plan) -> list:
-    """Node indices and LoopGroups in step order (a group at its first member)."""
+    """Node indices and (new) LoopGroups in step order (a group at its first member)."""
+    return [LoopGroup(list(u)) if isinstance(u, tuple) else u for u in _unit_members(plan)]
+
+
+def _unit_members(plan: Plan) -> list:
+    """Node indices and the member tuples of the loop groups in step order, computed
+    once per plan (a Simulator runs many times)."""
+    memo = plan.__dict__.get("unit_members")
+    if memo is not None:
+        return memo
     g = nx.DiGraph()
     g.add_nodes_from(range(len(plan.nodes)))
     g.add_edges_from((s, k) for k, n in enumerate(plan.nodes) for s, _ in n.sources)
@@ -250,5 +259,6 @@ def _units(plan: Plan) -> list:
             units.append(k)
         elif id(group) not in seen:
             seen.add(id(group))
-            units.append(group)
+            units.append(tuple(group.members))
+    plan.__dict__["unit_members"] = units
     return units

@@ -27,6 +27,8 @@ ROW_KERNELS = ("add_row", "copy_row", "dense_row", "scale_row", "threshold_row",
                "leaky_row", "cuba_row")
 
 _LOADED: dict[str, object] = {}
+_BY_SOURCE: dict[tuple[str, bool], object] = {}  # the same, by source: no hashing per run
+_KERNELS_DIGEST: list = []  # fast_kernels' bytes and numba's version, read once
 
 
 def cache_dir() -> Path:
@@ -50,15 +52,19 @@ def _key(text: str) -> str:
 
     from . import fast_kernels
 
+    if not _KERNELS_DIGEST:
+        _KERNELS_DIGEST.append(Path(fast_kernels.__file__).read_bytes() + numba.__version__.encode())
     h = hashlib.sha256(text.encode())
-    h.update(Path(fast_kernels.__file__).read_bytes())
-    h.update(numba.__version__.encode())
+    h.update(_KERNELS_DIGEST[0])
     return h.hexdigest()[:24]
 
 
 def compiled(source: str, parallel: bool):
     """The numba dispatcher of ``group_step`` in ``source``: from the cache directory's
     module if it can be written there, else compiled in memory."""
+    function = _BY_SOURCE.get((source, parallel))
+    if function is not None:
+        return function
     text = module_source(source, parallel)
     key = _key(text)
     function = _LOADED.get(key)
@@ -78,7 +84,7 @@ def compiled(source: str, parallel: bool):
         exec(compile(text.replace("cache=True", "cache=False"), "<nirc loop group>", "exec"),
              namespace)
         function = namespace["group_step"]
-    _LOADED[key] = function
+    _LOADED[key] = _BY_SOURCE[(source, parallel)] = function
     return function
 
 

@@ -28,7 +28,7 @@ with one).  So:
   threads must also beat one by ``MARGIN``: they cost another core.
 * The OpenMP threads do not busy-wait: ``OMP_WAIT_POLICY=passive`` (libgomp reads it
   when numba's OpenMP layer loads it, at the first parallel call) unless the user set
-  it.  numba's ``workqueue`` layer does not spin either, but aborts the process when
+  it (``quiet_openmp`` says what spinning would win and cost).  numba's ``workqueue`` layer does not spin either, but aborts the process when
   two Python threads call parallel kernels at once, so OpenMP stays numba's choice.
 * The thread count: ``threads`` given to the engine (``nirc run --threads``), else
   ``NUMBA_NUM_THREADS`` (numba reads it at import; it also bounds ``threads``).
@@ -63,27 +63,50 @@ KEEP = 5
 MARGIN = 0.9
 """All threads are chosen only when their time is below MARGIN times one thread's."""
 
+BUSY_EVERY = 0.005
+"""Seconds a busy_cores reading is reused."""
+
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS")
 
 
 def quiet_openmp() -> None:
     """Passive OpenMP waiting, unless the user chose a policy (before numba's first
-    parallel call loads libgomp)."""
+    parallel call loads libgomp).  Measured alternative, not taken: GOMP_SPINCOUNT=10000
+    (~0.1 ms of spinning) made braille b128 on two threads 28.6 -> 18.5 ms per run on a
+    quiet machine, but under a load of two busy processes some runs were 1.5x slower
+    than one thread (bench_interp.py --loaded), which the thread rule must never be."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KMP_BLOCKTIME", "0")  # Intel's OpenMP, if numba picks it
 
 
 def busy_cores() -> int | None:
-    """Cores other processes (and this process's other threads) want right now: the
-    runnable tasks of /proc/loadavg's fourth field minus the calling thread (Linux;
-    None where it cannot be read).  Instantaneous, unlike the load averages."""
+    """Cores other processes want right now: the machine's runnable tasks
+    (/proc/loadavg's fourth field) minus this process's runnable threads (state R in
+    /proc/self/task/*/stat: the caller, and pool threads still spinning after the last
+    parallel call); Linux only, else None.  Instantaneous, unlike the load averages;
+    read at most every BUSY_EVERY seconds."""
+    now = time.monotonic()
+    if _BUSY and now - _BUSY[0] < BUSY_EVERY:
+        return _BUSY[1]
     try:
         with open("/proc/loadavg") as f:
-            running = f.read().split()[3].split("/")[0]
-        return max(0, int(running) - 1)
+            running = int(f.read().split()[3].split("/")[0])
+        own = 0
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    own += f.read().rsplit(")", 1)[1].split()[0] == "R"
+            except (OSError, IndexError):
+                continue
+        busy = max(0, running - max(own, 1))
     except (OSError, IndexError, ValueError):
-        return None
+        busy = None
+    _BUSY[:] = [now, busy]
+    return busy
+
+
+_BUSY: list = []  # (time, value) of the last busy_cores reading
 
 
 def cores() -> int:
@@ -113,11 +136,18 @@ def limit_blas(threads: int):
     no-op context."""
     import contextlib
 
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    if not _THREADPOOLCTL:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            threadpool_limits = None  # searched once per process, not per run
+        _THREADPOOLCTL.append(threadpool_limits)
+    if _THREADPOOLCTL[0] is None:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
+    return _THREADPOOLCTL[0](limits=threads, user_api="blas")
+
+
+_THREADPOOLCTL: list = []
 
 
 def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "ThreadChoice":
