@@ -63,9 +63,6 @@ KEEP = 5
 MARGIN = 0.9
 """All threads are chosen only when their time is below MARGIN times one thread's."""
 
-BUSY_EVERY = 0.005
-"""Seconds a busy_cores reading is reused."""
-
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS")
 
@@ -81,32 +78,15 @@ def quiet_openmp() -> None:
 
 
 def busy_cores() -> int | None:
-    """Cores other processes want right now: the machine's runnable tasks
-    (/proc/loadavg's fourth field) minus this process's runnable threads (state R in
-    /proc/self/task/*/stat: the caller, and pool threads still spinning after the last
-    parallel call); Linux only, else None.  Instantaneous, unlike the load averages;
-    read at most every BUSY_EVERY seconds."""
-    now = time.monotonic()
-    if _BUSY and now - _BUSY[0] < BUSY_EVERY:
-        return _BUSY[1]
+    """Cores other processes (and this process's other threads) want right now: the
+    runnable tasks of /proc/loadavg's fourth field minus the calling thread (Linux;
+    None where it cannot be read).  Instantaneous, unlike the load averages."""
     try:
         with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
-        own = 0
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{tid}/stat") as f:
-                    own += f.read().rsplit(")", 1)[1].split()[0] == "R"
-            except (OSError, IndexError):
-                continue
-        busy = max(0, running - max(own, 1))
+            running = f.read().split()[3].split("/")[0]
+        return max(0, int(running) - 1)
     except (OSError, IndexError, ValueError):
-        busy = None
-    _BUSY[:] = [now, busy]
-    return busy
-
-
-_BUSY: list = []  # (time, value) of the last busy_cores reading
+        return None
 
 
 def cores() -> int:
