@@ -224,3 +224,33 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
     monkeypatch.setattr(loop_cache, "_LOADED", {})
     monkeypatch.setattr(loop_cache, "_BY_SOURCE", {})
     np.testing.assert_array_equal(nirc.simulate(graph, x, engine="fast")["output"], ref)
+
+
+def test_blas_runs_on_one_thread_during_a_fast_run_and_is_restored_after(monkeypatch):
+    """The fast engine's matrix products (here the reference dense kernel it calls on
+    float input) see BLAS limited to one thread unless threads are given; the caller's
+    setting comes back after the run."""
+    from threadpoolctl import threadpool_info
+
+    from nirc.targets.interp import fast
+
+    def blas_threads():
+        counts = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        return counts[0] if counts else None
+
+    before = blas_threads()
+    if before is None:
+        pytest.skip("numpy has no BLAS threadpoolctl can see")
+    seen = []
+    original = fast.kernels.STATELESS["dense"]
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setitem(fast.kernels.STATELESS, "dense", spy)
+    graph = _recurrent(seed=1)
+    x = np.random.default_rng(0).normal(size=(40, 3, 5)).astype(np.float32)  # dense input
+    nirc.simulate(graph, x, engine="fast")
+    assert seen and set(seen) == {1}
+    assert blas_threads() == before

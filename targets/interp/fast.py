@@ -35,9 +35,10 @@ CONV_ELEMENTS = 1 << 22  # convolutions expand their input k*k-fold (im2col): no
 def run(plan: Plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
         record: list[tuple[int, str]], progress=None,
         threads: int | None = None) -> dict[tuple[int, str], np.ndarray]:
-    """Run the plan; ``threads`` bounds the kernels' threads (None: NUMBA_NUM_THREADS)."""
+    """Run the plan; ``threads`` bounds the kernels' threads (None: NUMBA_NUM_THREADS);
+    BLAS runs on one thread unless ``threads`` is given (threads.py: measured)."""
     count = available(threads)
-    with limit_blas(count):
+    with limit_blas(1 if threads is None else count):
         return FastRunner(plan, batch, record, count).run(inputs, steps, progress)
 
 

@@ -32,11 +32,14 @@ with one).  So:
   two Python threads call parallel kernels at once, so OpenMP stays numba's choice.
 * The thread count: ``threads`` given to the engine (``nirc run --threads``), else
   ``NUMBA_NUM_THREADS`` (numba reads it at import; it also bounds ``threads``).
-* BLAS (numpy's matrix products in the feed-forward layers): ``limit_blas_env``
-  sets ``OPENBLAS_NUM_THREADS`` and the like, which only take effect before numpy is
-  imported (``nirc run`` calls it first thing); in a process where numpy is already
-  loaded, threadpoolctl does it if installed (it is not a dependency: a library user
-  controls their own BLAS).
+* BLAS (numpy's matrix products: im2col convolutions, dense layers on non-spike
+  input): one thread during a fast-engine run unless ``threads`` is given
+  (threadpoolctl, restored after the run).  Measured on this 2-core machine, quiet:
+  the CNN of bench_interp.py b32 1.23 s per run with BLAS's two threads and 1.22 s with
+  one, at 2.44 vs 1.26 s of CPU; with one busy process beside it 2.1 vs 1.25 s; the MLP
+  784-512-512-10 b128 0.204 vs 0.207 s (its spike inputs skip BLAS).  ``limit_blas_env``
+  sets ``OPENBLAS_NUM_THREADS`` and the like for ``nirc run --threads`` before numpy
+  loads.
 """
 
 from __future__ import annotations
@@ -112,22 +115,16 @@ def available(threads: int | None) -> int:
 
 
 def limit_blas(threads: int):
-    """A context limiting BLAS threads with threadpoolctl if it is installed, else a
-    no-op context."""
-    import contextlib
+    """A context limiting BLAS to ``threads`` threads (threadpoolctl; one controller per
+    process, so that a run pays microseconds, not the library scan)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
 
-    if not _THREADPOOLCTL:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            threadpool_limits = None  # searched once per process, not per run
-        _THREADPOOLCTL.append(threadpool_limits)
-    if _THREADPOOLCTL[0] is None:
-        return contextlib.nullcontext()
-    return _THREADPOOLCTL[0](limits=threads, user_api="blas")
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=threads, user_api="blas")
 
 
-_THREADPOOLCTL: list = []
+_CONTROLLER: list = []
 
 
 def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "ThreadChoice":
