@@ -383,7 +383,7 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     from .input_arrays import rate_trains
     from .run import (parse_generate_spec, progress_bar, read_inputs,
                       save_npz, summary_lines)
-    from nirc.targets.interp.api import load, simulate
+    from nirc.targets.interp.api import Simulator, load
 
     if bool(inputs) == bool(generate_input):
         raise click.UsageError("give either --input or --generate-input")
@@ -412,11 +412,12 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
 
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-            results = simulate(module, data, **sim, round_delays=round_delays,
-                               dtype="float64" if float64 else "float32",
-                               record=[r for item in record for r in item.split(",") if r],
-                               engine=engine, progress=update, keep_batch_axis=True,
-                               threads=threads)
+            simulator = Simulator(module, **sim, round_delays=round_delays,
+                                  dtype="float64" if float64 else "float32", engine=engine,
+                                  threads=threads)
+            results = simulator.run(data, record=[r for item in record for r in item.split(",")
+                                                  if r],
+                                    progress=update, keep_batch_axis=True)
     except NircError as e:
         raise e.with_file(graph) from None
     finally:
@@ -426,12 +427,10 @@ def run_cmd(graph: str, inputs: tuple[str, ...], generate_input: str | None, see
     from .warning_lines import emit
 
     outputs = [n for n in results if n not in set(r for i in record for r in i.split(","))]
-    signals = {}  # the recorded chip signals: latency, threshold
-    if target is not None and len(results) > len(outputs):
-        from nirc.targets.interp.plan import make_plan
-        from nirc.targets.interp.whole import recorded_signals
+    from nirc.targets.interp.whole import recorded_signals
 
-        signals = recorded_signals(make_plan(module), [r for r in results if r not in outputs])
+    # the recorded chip signals (latency, threshold), from the plan the run used
+    signals = recorded_signals(simulator.plan, [r for r in results if r not in outputs])
     if target is not None:
         click.echo(f"latency: the chip's output lags the graph by {latency} step(s)"
                    + ("; shifted back (--align)" if align_output and latency else

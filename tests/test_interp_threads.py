@@ -199,7 +199,6 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
 
     monkeypatch.setenv("NIRC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(loop_cache, "_LOADED", {})
-    monkeypatch.setattr(loop_cache, "_BY_SOURCE", {})
     graph = _recurrent(seed=2)
     x = (np.random.default_rng(3).random((50, 1, 5)) < 0.3).astype(np.float32)
     ref = nirc.simulate(graph, x, engine="reference")["output"]
@@ -209,7 +208,6 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
     assert "def group_step(" in text and "cache=True" in text and "parallel=False" in text
     # the same graph in a new process state: the same file, not a second one
     monkeypatch.setattr(loop_cache, "_LOADED", {})
-    monkeypatch.setattr(loop_cache, "_BY_SOURCE", {})
     nirc.simulate(graph, x, engine="fast")
     assert len(list((tmp_path / "cache" / "loops").glob("group_*.py"))) == 1
     # another width is the same loop (shapes are arguments); another neuron is not
@@ -222,7 +220,6 @@ def test_generated_loops_are_cached_as_modules_keyed_by_their_source(tmp_path, m
     blocker.write_text("")
     monkeypatch.setenv("NIRC_CACHE_DIR", str(blocker / "sub"))
     monkeypatch.setattr(loop_cache, "_LOADED", {})
-    monkeypatch.setattr(loop_cache, "_BY_SOURCE", {})
     np.testing.assert_array_equal(nirc.simulate(graph, x, engine="fast")["output"], ref)
 
 

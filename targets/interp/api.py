@@ -193,17 +193,18 @@ def record_keys(plan: Plan, record: Iterable[str]) -> list[tuple[str, tuple[int,
     """(label, (node index, 'y' | 'v' | 'i')) for each requested recording; inside a
     chip network op, (label, (its index, label)) for a signal its engine records
     (targets/interp/whole.py)."""
-    from .whole import chip_node, chip_record_key
+    from .whole import chip_node, chip_record_key, chip_signals
 
     names = {n.name: i for i, n in enumerate(plan.nodes)}
     chip = chip_node(plan)
+    signals = chip_signals(plan) if chip is not None and record else {}
     keys = []
     for label in record:
         if label in names:
             keys.append((label, (names[label], "y")))
             continue
         if chip is not None:
-            keys.append((label, chip_record_key(plan, label)))
+            keys.append((label, chip_record_key(plan, label, signals)))
             continue
         base, _, what = label.rpartition(".")
         if base not in names or what not in ("v", "i"):

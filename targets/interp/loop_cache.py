@@ -16,6 +16,7 @@ source is compiled in memory as before (no cache, same code).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -26,9 +27,7 @@ from pathlib import Path
 ROW_KERNELS = ("add_row", "copy_row", "dense_row", "scale_row", "threshold_row", "delay_row",
                "leaky_row", "cuba_row")
 
-_LOADED: dict[str, object] = {}
-_BY_SOURCE: dict[tuple[str, bool], object] = {}  # the same, by source: no hashing per run
-_KERNELS_DIGEST: list = []  # fast_kernels' bytes and numba's version, read once
+_LOADED: dict[tuple[str, bool], object] = {}  # by (source, parallel): no hashing per run
 
 
 def cache_dir() -> Path:
@@ -47,29 +46,30 @@ def module_source(source: str, parallel: bool) -> str:
             f"@numba.njit(cache=True, nogil=True, parallel={parallel})\n{source}")
 
 
-def _key(text: str) -> str:
+@functools.cache
+def _kernels_digest() -> bytes:
+    """fast_kernels' source and numba's version, read once per process."""
     import numba
 
     from . import fast_kernels
 
-    if not _KERNELS_DIGEST:
-        _KERNELS_DIGEST.append(Path(fast_kernels.__file__).read_bytes() + numba.__version__.encode())
+    return Path(fast_kernels.__file__).read_bytes() + numba.__version__.encode()
+
+
+def _key(text: str) -> str:
     h = hashlib.sha256(text.encode())
-    h.update(_KERNELS_DIGEST[0])
+    h.update(_kernels_digest())
     return h.hexdigest()[:24]
 
 
 def compiled(source: str, parallel: bool):
     """The numba dispatcher of ``group_step`` in ``source``: from the cache directory's
     module if it can be written there, else compiled in memory."""
-    function = _BY_SOURCE.get((source, parallel))
+    function = _LOADED.get((source, parallel))
     if function is not None:
         return function
     text = module_source(source, parallel)
     key = _key(text)
-    function = _LOADED.get(key)
-    if function is not None:
-        return function
     path = cache_dir() / "loops" / f"group_{key}.py"
     try:
         if not path.exists():
@@ -84,7 +84,7 @@ def compiled(source: str, parallel: bool):
         exec(compile(text.replace("cache=True", "cache=False"), "<nirc loop group>", "exec"),
              namespace)
         function = namespace["group_step"]
-    _LOADED[key] = _BY_SOURCE[(source, parallel)] = function
+    _LOADED[(source, parallel)] = function
     return function
 
 

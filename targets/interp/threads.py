@@ -28,8 +28,9 @@ with one).  So:
   threads must also beat one by ``MARGIN``: they cost another core.
 * The OpenMP threads do not busy-wait: ``OMP_WAIT_POLICY=passive`` (libgomp reads it
   when numba's OpenMP layer loads it, at the first parallel call) unless the user set
-  it (``quiet_openmp`` says what spinning would win and cost).  numba's ``workqueue`` layer does not spin either, but aborts the process when
-  two Python threads call parallel kernels at once, so OpenMP stays numba's choice.
+  it (``quiet_openmp`` says what spinning would win and cost).  numba's ``workqueue``
+  layer does not spin either, but aborts the process when two Python threads call
+  parallel kernels at once, so OpenMP stays numba's choice.
 * The thread count: ``threads`` given to the engine (``nirc run --threads``), else
   ``NUMBA_NUM_THREADS`` (numba reads it at import; it also bounds ``threads``).
 * BLAS (numpy's matrix products: im2col convolutions, dense layers on non-spike
@@ -44,6 +45,7 @@ with one).  So:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import statistics
@@ -127,14 +129,14 @@ def available(threads: int | None) -> int:
 def limit_blas(threads: int):
     """A context limiting BLAS to ``threads`` threads (threadpoolctl; one controller per
     process, so that a run pays microseconds, not the library scan)."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=threads, user_api="blas")
+    return _blas_controller().limit(limits=threads, user_api="blas")
 
 
-_CONTROLLER: list = []
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "ThreadChoice":
@@ -150,9 +152,10 @@ def choice_for(plan, key, threads: int, work_per_step: float, rows: int) -> "Thr
 class ThreadChoice:
     """The thread count of one kernel call site: 1 below WORK_THRESHOLD or with one
     row; else the faster of 1 and ``threads``, by time per step, the other re-timed
-    after PROBE_EVERY calls, then at doubling intervals while it keeps losing.  The first call of each count is not timed (it may compile); a
-    count's time is the median of its last KEEP timings (one preempted call does not
-    count, a load that slows most calls does)."""
+    after PROBE_EVERY calls, then at doubling intervals while it keeps losing.  The
+    first call of each count is not timed (it may compile); a count's time is the median
+    of its last KEEP timings (one preempted call does not count, a load that slows most
+    calls does)."""
 
     def __init__(self, threads: int, work_per_step: float, rows: int):
         self.threads = threads if rows > 1 else 1

@@ -68,11 +68,17 @@ def chip_node(plan):
     return None
 
 
-def chip_record_key(plan, label: str) -> tuple[int, str]:
-    """The record key of ``label`` inside the plan's chip network (one of the engine's
-    ``recordable`` names), or the error that lists what can be recorded."""
+def chip_signals(plan) -> dict[str, ChipSignal]:
+    """What the plan's chip network records (its engine's ``recordable``), {} if the plan
+    has none."""
+    found = chip_node(plan)
+    return engine_of(found[1].kind).recordable(found[1]) if found is not None else {}
+
+
+def chip_record_key(plan, label: str, signals: dict[str, ChipSignal]) -> tuple[int, str]:
+    """The record key of ``label`` inside the plan's chip network (one of its
+    ``signals``), or the error that lists what can be recorded."""
     k, chip = chip_node(plan)
-    signals = engine_of(chip.kind).recordable(chip)
     if label not in signals:
         title = WHOLE_KINDS[chip.kind]
         names = list(signals)
@@ -85,21 +91,17 @@ def chip_record_key(plan, label: str) -> tuple[int, str]:
 
 def recorded_signals(plan, labels) -> dict[str, ChipSignal]:
     """The chip signals among ``labels`` (for ``--align`` and the plot's thresholds)."""
-    found = chip_node(plan)
-    if found is None:
-        return {}
-    signals = engine_of(found[1].kind).recordable(found[1])
+    signals = chip_signals(plan)
     return {label: signals[label] for label in labels if label in signals}
 
 
 def run_whole(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
               record: list[tuple[int, str]], progress, kind: str, title: str,
-              compute: Callable, signals: Callable | None = None
-              ) -> dict[tuple[int, str], np.ndarray]:
+              compute: Callable) -> dict[tuple[int, str], np.ndarray]:
     """Check the plan is Input -> ``kind`` -> Output and the input holds spike counts,
     then ``compute(chip_node, raster, labels)`` gives the output (T, B, ...) and the
     recorded chip signals ``{label: (T, B, n)}`` of ``labels`` (keys (1, label) of
-    ``record``; ``signals(chip)`` their shapes)."""
+    ``record``; shaped as the engine's ``recordable`` says)."""
     kinds = [n.kind for n in plan.nodes]
     if kinds != ["input", kind, "output"]:
         raise NircError(f"a {title} module holds exactly Input -> {kind}.network -> Output, "
@@ -119,7 +121,7 @@ def run_whole(plan, inputs: dict[str, np.ndarray], steps: int, batch: int,
     if progress is not None:
         progress(steps)
     outputs = {(0, "y"): np.asarray(raster, plan.dtype), (1, "y"): y, (2, "y"): y}
-    shapes = signals(chip) if labels else {}
+    shapes = engine_of(kind).recordable(chip) if labels else {}
     for label in labels:
         a = np.asarray(states[label])
         outputs[(1, label)] = a.reshape(steps, batch, *shapes[label].shape)

@@ -22,8 +22,7 @@ _STATES = {"": ("s", "spikes"), "i": ("u", "int32 u"), "v": ("v", "int32 v")}
 
 
 def run(plan, inputs, steps, batch, record, progress=None):
-    return run_whole(plan, inputs, steps, batch, record, progress, "loihi2", "Loihi 2", _output,
-                     recordable)
+    return run_whole(plan, inputs, steps, batch, record, progress, "loihi2", "Loihi 2", _output)
 
 
 def _blocks(chip) -> list[tuple[str, object, int]]:
@@ -45,7 +44,8 @@ def recordable(chip) -> dict[str, ChipSignal]:
     out = {}
     blocks = _blocks(chip)
     for k, (name, layer, latency) in enumerate(blocks):
-        mant = layer.neuron.v_th_mant if layer.neuron is not None else NETX_DEFAULT_NEURON["vThMant"]
+        neuron = layer.neuron
+        mant = neuron.v_th_mant if neuron is not None else NETX_DEFAULT_NEURON["vThMant"]
         readout = k == len(blocks) - 1 and chip.params["readout"] == "voltage"  # never spikes
         for state, (_, unit) in _STATES.items():
             # sim.py's spike test is v > vThMant << 6

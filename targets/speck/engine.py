@@ -18,8 +18,7 @@ from nirc.targets.interp.whole import ChipSignal, run_whole, split_label
 
 
 def run(plan, inputs, steps, batch, record, progress=None):
-    return run_whole(plan, inputs, steps, batch, record, progress, "speck", "Speck", _output,
-                     recordable)
+    return run_whole(plan, inputs, steps, batch, record, progress, "speck", "Speck", _output)
 
 
 def recordable(chip) -> dict[str, ChipSignal]:

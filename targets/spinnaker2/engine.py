@@ -20,7 +20,7 @@ from nirc.targets.interp.whole import ChipSignal, one_value, run_whole, split_la
 
 def run(plan, inputs, steps, batch, record, progress=None):
     return run_whole(plan, inputs, steps, batch, record, progress, "spinnaker2", "SpiNNaker2",
-                     _output, recordable)
+                     _output)
 
 
 def recordable(chip) -> dict[str, ChipSignal]:
@@ -52,9 +52,9 @@ def _output(chip, raster: np.ndarray, labels: list[str]):
     voltage = chip.params["readout"] == "voltage"
     names = {p.name for p in net.populations}
     split = [split_label(label, names) for label in labels]
+    voltages = {n for n, s in split if s == "v"} | ({net.output} if voltage else set())
     result = simulate(net, raster.reshape(*raster.shape[:2], -1),
-                      record=[n for n, s in split if not s],
-                      voltages={n for n, s in split if s == "v"} | ({net.output} if voltage else set()),
+                      record=[n for n, s in split if not s], voltages=voltages,
                       currents={n for n, s in split if s == "i"})
     y = result[f"{net.output}.v"] * chip.params["unit_out"] if voltage else result[net.output]
     return y, {label: result[label] for label in labels}

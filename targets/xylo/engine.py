@@ -24,8 +24,7 @@ _STATES = {"": ("spikes_hidden", "spikes_out", "int16 spike counts"),
 
 
 def run(plan, inputs, steps, batch, record, progress=None):
-    return run_whole(plan, inputs, steps, batch, record, progress, "xylo", "Xylo", _output,
-                     recordable)
+    return run_whole(plan, inputs, steps, batch, record, progress, "xylo", "Xylo", _output)
 
 
 def recordable(chip) -> dict[str, ChipSignal]:
