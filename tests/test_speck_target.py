@@ -229,6 +229,29 @@ def test_a_branching_network_equals_the_per_event_reference(monkeypatch):
     np.testing.assert_array_equal(simulate(net, raster)["output"], want)
 
 
+def test_the_batch_split_over_threads_gives_the_same_bits(monkeypatch):
+    """Each thread simulates its part of the batch whole: output, spikes and v equal the
+    per-event reference and the one-thread run, for any number of parts (3 uneven ones too)."""
+    from nirc.targets.speck import sim
+
+    _, module = compile_speck(branching())
+    net = network_op(module).network()
+    rng = np.random.default_rng(1)
+    raster = (rng.random((30, 5, 2, 8, 8)) < 0.3).astype(np.int64) * rng.integers(1, 3, (30, 5, 2, 8, 8))
+    one = simulate(net, raster, record=True, threads=1)
+    np.testing.assert_array_equal(one["output"], speck_graphs.reference(net, raster))
+    monkeypatch.setattr(sim, "SPLIT_WORK", 0)
+    import nirc.targets.interp.threads as threads
+
+    monkeypatch.setattr(threads, "cores", lambda: 3)
+    monkeypatch.setattr(threads, "available", lambda n: n or 3)
+    for parts in (2, 3):
+        split = simulate(net, raster, record=True, threads=parts)
+        assert split.keys() == one.keys()
+        for key in one:
+            np.testing.assert_array_equal(split[key], one[key], err_msg=f"{parts} parts: {key}")
+
+
 def test_three_destinations_are_refused_naming_the_layer():
     g = branching()
     rng = np.random.default_rng(6)

@@ -1,4 +1,4 @@
-"""Bit-exact simulator of a Speck network (integer IAF per time bin), vectorized.
+"""Bit-exact simulator of a Speck network (integer IAF per time bin), event-driven.
 
 The model is sinabs 3.1.3's ``DynapcnnNetwork`` forward with discretized layers
 (``dynapcnn_layer.py`` ``DynapcnnLayer.forward``: conv -> ``IAFSqueeze`` -> sum pooling per
@@ -9,221 +9,385 @@ in the same bin, as on the chip and in sinabs), with integer v (zero at t = 0)::
 
     x   = sum over the layer's sources of sumpool(spikes of the source at t, its pooling)
     v  += conv(x, W_int) + b_int                    (stride, zero padding)
-    n   = floor(v / threshold_high) if v > 0 else 0  (MultiSpike: trunc(v/thr) for v > 0)
+    n   = floor(v / threshold_high) if v >= threshold_high else 0   (MultiSpike)
     v  -= n * threshold_high                         (MembraneSubtract)
     v   = max(v, threshold_low)                      (min_v_mem)
 
 and n is the layer's output (spike counts) in bin t.  The input is the raster of input
-event counts per bin.  Because the layers form a DAG (no edge back to an earlier core),
-a layer's input for a run of bins is known once its sources have done those bins: time
-goes in chunks of bins (sized to stay in cache), and per chunk each layer runs its
-convolution over all chunk x batch frames at once, event by event (cost grows with the
-events, not the map), then the neuron scan over the chunk's bins, carrying v (numba
-loops, one thread; a layer whose kernel covers its whole input map, a Linear head, adds
-the weight rows of its nonzero inputs over the chunk).  Event counts and sums are float32
-where a bound (largest source count x pooling window x largest sum of |W| of a neuron +
-|b|) shows every value, partial sums included, is an integer below 2^24, else float64
-(below 2^53): exact in any summation order.  v is int64.  sinabs holds v in float32
-without a 16-bit saturation; so does this model, which is exact with it while |v| < 2^24.
+event counts per bin.
+
+How it is computed, as the chip does, by events: every layer's output in a run of bins
+is a list of events (frame, y, x, channel, count); each event of a source adds count *
+W[:, c, ky, kx] to the neurons its pooled position reaches (tables per layer and source
+list the (ky, oy) and (kx, ox) pairs of each input row and column, so the inner loop is a
+contiguous run over the output features; a Linear head, whose kernel covers its input
+map, is the same loop with one output position).  Because the layers form a DAG (no edge
+back to an earlier core), a layer's input for a run of bins is known once its sources
+have done those bins: time goes in chunks of bins and per chunk each layer scatters all
+its sources' events over the chunk x batch frames, then scans its neurons over the
+chunk's bins (v carried), writing the events of the next layers.  The cost grows with
+the events, never with the map size.  numba loops, one thread.
+
+Exactness: currents and v are float32 where a bound (largest source count x pooling
+window x largest sum of |W| of a neuron + |b| + the larger of |threshold_low| and
+threshold_high, which bound v before the bin) shows every value, partial sums
+included, is an integer below 2^24, else float64 (below 2^53): exact in any summation
+order.  n = floor(v / threshold) in that type is the integer quotient: the division is
+correctly rounded, its error below v / (threshold * 2^24) < 1 / threshold (float64:
+2^53), and a quotient that is not an integer is at least 1 / threshold from the next.  sinabs holds v in float32 without a
+16-bit saturation; so does this model, which is exact with it while |v| < 2^24.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .network import OUTPUT, SpeckNetwork
+from .network import SpeckNetwork
 
-CHUNK = 1 << 22  # neuron-bins of the largest layer per chunk of time
+CHUNK = 1 << 21  # neuron-bins of the largest layer per chunk of time
 
 
-def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False) -> dict[str, np.ndarray]:
+def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
+             threads: int | None = None) -> dict[str, np.ndarray]:
     """``raster`` (T, B, *input_shape) or (T, B, prod) of event counts -> ``{"output":
     (T, B, *output_shape)}`` and with ``record`` each layer's spike counts
     ``s<k>`` and v ``v<k>`` (after the bin's subtraction and lower bound), both int64
-    (T, B, f, h, w)."""
-    scatter, iaf, dense_events = _kernels()
+    (T, B, f, h, w).
+
+    Samples are independent: with ``threads`` > 1 (None: NUMBA_NUM_THREADS, the
+    engine's default) the batch is split into that many parts, each simulated whole on
+    its own Python thread (the kernels release the GIL), the same bits as one thread.
+    Fewer parts where the batch is smaller, the work below ``SPLIT_WORK`` neuron-bins
+    (a thread's start-up would cost more), or other processes are runnable on the cores
+    (``threads.busy_cores``).  One split per run, no synchronization inside it: a thread
+    preempted by another process delays only its own part."""
+    from nirc.targets.interp.threads import available, busy_cores, cores
+
     raster = np.asarray(raster)
     steps, batch = raster.shape[:2]
-    peak = int(max(raster.max(initial=0), -raster.min(initial=0)))
-    count_types, sum_types, peaks = [], [], []
+    parts = min(available(threads), batch, cores())
+    if threads is None:
+        busy = busy_cores()
+        parts = min(parts, max(1, cores() - (busy or 0)))
+    if steps * batch * sum(int(np.prod(layer.out_shape)) for layer in net.layers) < SPLIT_WORK:
+        parts = 1
+    if parts <= 1:
+        return _simulate(net, raster, record)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, batch, parts + 1).astype(int)
+    with ThreadPoolExecutor(parts) as pool:
+        results = list(pool.map(lambda a, b: _simulate(net, raster[:, a:b], record),
+                                bounds[:-1], bounds[1:]))
+    return {key: np.concatenate([r[key] for r in results], axis=1) for key in results[0]}
+
+
+SPLIT_WORK = 1 << 22
+"""Neuron-bins of a run below which it is not split over threads (~5 ms of work)."""
+
+
+def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, np.ndarray]:
+    """``simulate`` on one thread."""
+    k_survey, k_events, k_scatter, k_iaf, k_deposit = _kernels()
+    raster = np.asarray(raster)
+    if raster.dtype.kind not in "iu":
+        raster = raster.astype(np.int64)
+    steps, batch = raster.shape[:2]
+    raster = np.ascontiguousarray(raster).reshape(steps * batch, *net.input_shape)
+    nonzeros, peak, lowest = k_survey(raster.reshape(-1))
+    if lowest < 0:
+        raise ValueError(f"input event counts must not be negative (found {lowest})")
+    sum_types = _sum_types(net, int(peak))
+    # the input's events, frame by frame (t * batch + b), all bins at once
+    input_events = k_events(raster.reshape(steps * batch, -1), _positions(net.input_shape, False),
+                            np.empty((nonzeros, 5), np.int32))
+    largest = max(batch * int(np.prod(layer.out_shape)) for layer in net.layers)
+    chunk = max(1, min(steps, CHUNK // largest))
+    frames = chunk * batch
+    layers = net.layers
+    kernels = [_flat_kernel(layer.weight, dt) for layer, dt in zip(layers, sum_types)]
+    tables = [[_tables(layer, net.input_shape if src < 0 else layers[src].out_shape, pool)
+               for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
+    biases = [np.tile(np.asarray(layer.bias, st), layer.out_shape[1] * layer.out_shape[2])
+              for layer, st in zip(layers, sum_types)]  # one frame's (h, w, f)
+    positions = [_positions(layer.out_shape) for layer in layers]
+    v = [np.zeros(batch * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
+    currents = [np.zeros(frames * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
+    # rows (frame, y, x, channel, count): at most one per neuron and bin (pages are
+    # touched only as events are written)
+    events = [np.empty((frames * int(np.prod(layer.out_shape)), 5), np.int32) for layer in layers]
+    output = np.zeros((steps * batch, *net.output_shape), np.int64)
+    s_rec = [np.zeros((steps * batch, *layer.out_shape), np.int64) for layer in layers] if record else []
+    v_rec = [np.empty((steps, vk.shape[0]), vk.dtype) for vk in v] if record else []
+    chunk_starts = np.searchsorted(input_events[:, 0], np.arange(0, steps + chunk, chunk) * batch)
+    for c, t0 in enumerate(range(0, steps, chunk)):
+        bins = min(chunk, steps - t0)
+        n = bins * batch
+        found = {-1: input_events[chunk_starts[c]:chunk_starts[c + 1]]}
+        for k, layer in enumerate(layers):
+            current = currents[k][:n * int(np.prod(layer.out_shape))]  # zero: iaf re-zeroes it
+            for (src, pool), table in zip(net.sources(k), tables[k]):
+                first = t0 * batch if src < 0 else 0  # input events keep their global frame
+                k_scatter(found[src], np.int64(first), np.int64(pool), kernels[k], *table, current)
+            count = k_iaf(current.reshape(bins, -1), biases[k], sum_types[k](layer.threshold_high),
+                          sum_types[k](layer.threshold_low), v[k], np.int64(batch), positions[k],
+                          events[k], v_rec[k][t0:t0 + bins] if record else v[k][:0].reshape(0, 0))
+            found[k] = events[k][:count]
+            if record:
+                k_deposit(found[k], np.int64(1), np.int64(t0 * batch), s_rec[k])
+        for src, pool in net.output_sources():
+            k_deposit(found[src], np.int64(pool), np.int64(t0 * batch),
+                      output.reshape(steps * batch, *_map_shape(net.output_shape)))
+    result = {"output": output.reshape(steps, batch, *net.output_shape)}
+    for k, layer in enumerate(layers if record else []):
+        f, h, w = layer.out_shape
+        result[f"s{k}"] = s_rec[k].reshape(steps, batch, f, h, w)
+        result[f"v{k}"] = np.moveaxis(v_rec[k].reshape(steps, batch, h, w, f), -1, 2).astype(np.int64)
+    return result
+
+
+def _sum_types(net: SpeckNetwork, peak: int) -> list:
+    """Per layer the float type whose integers hold every current exactly (see the
+    module docstring), from the largest input count ``peak``; ValueError where
+    counts or sums leave 32-bit counts or float64's integers."""
+    if peak >= 2 ** 31:
+        raise ValueError(f"input event counts up to {peak} do not fit 32 bits")
+    sum_types, peaks = [], []
     for k, layer in enumerate(net.layers):
+        high = int(layer.threshold_high)
+        if high <= 0:
+            raise ValueError(f"layer '{layer.name}': threshold_high {high} is not positive")
         reach = sum((peak if src == -1 else peaks[src]) * pool * pool for src, pool in net.sources(k))
         f = layer.out_shape[0]
         w_abs = int(np.abs(np.asarray(layer.weight, np.int64)).reshape(f, -1).sum(axis=1).max(initial=0))
         bound = reach * w_abs + int(np.abs(np.asarray(layer.bias, np.int64)).max(initial=0))
         if bound >= 2 ** 53:
             raise ValueError(f"layer '{layer.name}': sums up to {bound} are beyond float64's integers")
-        sum_types.append(_exact_float(bound))
-        peaks.append((bound + int(layer.threshold_high)) // int(layer.threshold_high))
-        count_types.append(_exact_float(peaks[-1]))
-    largest = max(batch * int(np.prod(layer.out_shape)) for layer in net.layers)
-    chunk = max(1, min(steps, CHUNK // largest))
-    kernels = [np.ascontiguousarray(np.transpose(layer.weight, (1, 2, 3, 0)), dt)  # (C, KY, KX, F)
-               for layer, dt in zip(net.layers, sum_types)]
-    biases = [np.tile(np.asarray(layer.bias, np.int64), batch * layer.out_shape[1] * layer.out_shape[2])
-              for layer in net.layers]
-    v = [np.zeros(b.shape, np.int64) for b in biases]
-    frames = chunk * batch
-    buffers = [(np.empty((frames, *layer.out_shape[1:], layer.out_shape[0]), st),
-                np.empty((frames, *layer.out_shape[1:], layer.out_shape[0]), ct))
-               for layer, st, ct in zip(net.layers, sum_types, count_types)]
-    outputs, records, v_records = [], [[] for _ in net.layers], [[] for _ in net.layers]
-    for t0 in range(0, steps, chunk):
-        bins = min(chunk, steps - t0)
-        n = bins * batch
-        # channels-last (N, H, W, C) views: the scatter's inner loop runs over features
-        x = np.moveaxis(raster[t0:t0 + bins].reshape(n, *net.input_shape), 1, -1)
-        spikes = []
-        for k, layer in enumerate(net.layers):
-            current, counts = (b[:n] for b in buffers[k])
-            current.fill(0)
-            for src, pool in net.sources(k):
-                events = x if src == -1 else spikes[src]
-                if _covers(layer, events.shape, pool):  # a Linear head: one product per chunk
-                    pooled = sum_pool(events, pool).reshape(n, -1).astype(current.dtype, copy=False)
-                    dense_events(np.ascontiguousarray(pooled), _dense_kernel(kernels[k]),
-                                 current.reshape(n, -1))
-                    continue
-                scatter(events, np.int64(pool), kernels[k], np.int64(layer.stride[0]),
-                        np.int64(layer.stride[1]), np.int64(layer.padding[0]),
-                        np.int64(layer.padding[1]), current)
-            v_out = np.empty((bins, v[k].shape[0]) if record else (0, 0), np.int64)
-            iaf(current.reshape(bins, -1), biases[k], np.int64(layer.threshold_high),
-                np.int64(layer.threshold_low), v[k], counts.reshape(bins, -1), v_out)
-            spikes.append(counts)
-            if record:
-                records[k].append(_channels_first(counts, bins, batch))
-                v_records[k].append(_channels_first(v_out.reshape(counts.shape), bins, batch))
-        out = sum(sum_pool(spikes[src], pool).astype(np.int64) for src, pool in net.output_sources())
-        outputs.append(_channels_first(out, bins, batch).reshape(bins, batch, *net.output_shape))
-    result = {"output": np.concatenate(outputs)}
-    if record:
-        for k, parts in enumerate(records):
-            result[f"s{k}"] = np.concatenate(parts).astype(np.int64)
-            result[f"v{k}"] = np.concatenate(v_records[k])
-    return result
+        sum_types.append(_exact_float(bound + max(high, abs(int(layer.threshold_low)))))
+        peaks.append((bound + high) // high)
+        if peaks[-1] >= 2 ** 31:
+            raise ValueError(f"layer '{layer.name}': spike counts up to {peaks[-1]} do not fit 32 bits")
+    return sum_types
 
 
 def _exact_float(bound: int):
-    """float32 where every integer up to ``bound`` (plus v's 16-bit range) is exact."""
-    return np.float32 if bound + 2 ** 16 < 2 ** 24 else np.float64
+    """float32 where every integer up to ``bound`` is exact, else float64."""
+    return np.float32 if bound < 2 ** 24 else np.float64
 
 
-def _covers(layer, shape, pool: int) -> bool:
-    """Whether the kernel covers the whole (pooled) input map: a 1 x 1 output."""
-    h, w = shape[1] // pool, shape[2] // pool
-    return layer.out_shape[1:] == (1, 1) and layer.padding == (0, 0) and layer.kernel == h == w
+def _map_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """The output's (C, H, W) (a flat output is C x 1 x 1)."""
+    return tuple(shape) if len(shape) == 3 else (int(np.prod(shape)), 1, 1)
 
 
-def _dense_kernel(kernel: np.ndarray) -> np.ndarray:
-    """(C, KY, KX, F) -> (KY * KX * C, F), rows in the channels-last order of a map."""
-    c, kh, kw, f = kernel.shape
-    return np.ascontiguousarray(np.transpose(kernel, (1, 2, 0, 3)).reshape(kh * kw * c, f))
+def _positions(shape, channels_last: bool = True) -> np.ndarray:
+    """(y, x, channel) of each position of a (h, w, f) frame (channels-last, a layer's
+    neurons) or of a (f, h, w) frame (the input raster), in memory order."""
+    f, h, w = shape
+    if channels_last:
+        return np.ascontiguousarray(np.indices((h, w, f)).reshape(3, -1).T, np.int32)
+    return np.ascontiguousarray(np.indices((f, h, w)).reshape(3, -1).T[:, [1, 2, 0]], np.int32)
 
 
-def _channels_first(x: np.ndarray, steps: int, batch: int) -> np.ndarray:
-    """A copy (the chunk buffers are reused) in (T, B, C, H, W)."""
-    return np.moveaxis(x, -1, 1).copy().reshape(steps, batch, x.shape[-1], *x.shape[1:3])
+def _tables(layer, source_shape, pool: int):
+    """The reach of one source's events into ``layer``, as CSR tables over the pooled
+    input rows and columns.  An input row y (after pooling: source row y0 // pool, rows
+    beyond the last whole window dropped) reaches output row oy through kernel row ky
+    where oy * stride_y - pad_y + ky = y (PyTorch's cross-correlation, zero padding),
+    0 <= ky < KY, 0 <= oy < OH; likewise columns.  Entries are premultiplied offsets
+    into the flat kernel (C, KY, KX, F) -- stored with kx reversed (``_flat_kernel``) --
+    and the flat current (N, OH, OW, F): rows (ky * KX * F, oy * OW * F), columns
+    (offset of reversed kx, ox * F, length).  With kx reversed, a column's pairs with
+    consecutive ox are adjacent in both arrays (stride 1), so they merge into one run
+    of length (pairs x F).  Returns (ystart, ytab, xstart, xtab, shape) with shape =
+    (pool * rows, pool * cols, KY * KX * F, OH * OW * F)."""
+    f, oh, ow = layer.out_shape
+    k = layer.kernel
+    (sy, sx), (py, px) = layer.stride, layer.padding
+    rows, cols = source_shape[1] // pool, source_shape[2] // pool
+    ystart, ytab = [0], []
+    for y in range(rows):
+        for ky in range(k):
+            oy, rem = divmod(y + py - ky, sy)
+            if rem == 0 and 0 <= oy < oh:
+                ytab.append((ky * k * f, oy * ow * f))
+        ystart.append(len(ytab))
+    xstart, xtab = [0], []
+    for x in range(cols):
+        runs = []
+        for kx in reversed(range(k)):  # ox ascending
+            ox, rem = divmod(x + px - kx, sx)
+            if rem == 0 and 0 <= ox < ow:
+                w, o = (k - 1 - kx) * f, ox * f
+                if runs and runs[-1][0] + runs[-1][2] == w and runs[-1][1] + runs[-1][2] == o:
+                    runs[-1][2] += f
+                else:
+                    runs.append([w, o, f])
+        xtab += runs
+        xstart.append(len(xtab))
+    shape = np.asarray([rows * pool, cols * pool, k * k * f, oh * ow * f], np.int64)
+    return (np.asarray(ystart, np.int64), np.asarray(ytab, np.int64).reshape(-1, 2),
+            np.asarray(xstart, np.int64), np.asarray(xtab, np.int64).reshape(-1, 3), shape)
 
 
-def sum_pool(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, H, W, C) -> (N, H // k, W // k, C) window sums (stride k, floor)."""
-    if k == 1:
-        return x
-    n, h, w, c = x.shape
-    hk, wk = h // k, w // k
-    return x[:, :hk * k, :wk * k].reshape(n, hk, k, wk, k, c).sum(axis=(2, 4))
+def _flat_kernel(weight: np.ndarray, dtype) -> np.ndarray:
+    """(F, C, KY, KX) -> flat (C, KY, KX reversed, F): an event's run of output features
+    is contiguous, and so are the runs of consecutive output columns (``_tables``).  Held
+    in int8 where the weights fit (Speck's are 8-bit), else int16, else ``dtype``: a
+    Linear head's kernel (4096 x 256 on cnn_sinabs) then stays in the core's cache; the
+    scatter converts each weight to ``dtype`` exactly."""
+    w = np.asarray(weight)
+    for small in (np.int8, np.int16):
+        if w.size == 0 or (w.min() >= np.iinfo(small).min and w.max() <= np.iinfo(small).max):
+            dtype = small
+            break
+    return np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0))[:, :, ::-1], dtype).reshape(-1)
 
 
 _KERNELS = None
 
 
 def _kernels():
-    """(scatter, iaf, dense_events), compiled by numba on first use.
+    """(survey, events, scatter, iaf, deposit), compiled by numba on first use.
 
-    scatter: the convolution of event counts, event by event as the chip does: each
-    non-zero count s at (y, x, c) of a source (after sum pooling by ``pool``: position
-    (y // pool, x // pool), rows and columns beyond the last whole window dropped) adds
-    s * W[:, c, ky, kx] to the neurons (oy, ox) with y + pad_y = oy * stride_y + ky (and
-    likewise for x): PyTorch's conv2d (cross-correlation, zero padding) in int64, frames
-    in parallel, cost proportional to the events.
+    survey(x): (number of nonzeros, largest, smallest) of a flat x, in one pass.
 
-    dense_events: a Linear head's product, event by event on one thread (out += x @ w
-    adding the weight rows of the nonzero counts only; BLAS's threads, spinning between
-    these small products, cost twice the CPU time and ran slower: measured on cnn_sinabs
-    b32, wall 0.31 -> 0.23 s, CPU 0.39 -> 0.23 s).
+    events(x, where, out): the nonzero counts of x (N, C * H * W) as rows (frame, y, x, c,
+    count) of ``out`` (sized by the caller to the number of nonzeros), (y, x, c) of each
+    position from ``where``, 8 positions per test (as in iaf); returns ``out``.
 
-    iaf: the neuron scan over time bins of the docstring above, per neuron (v += the
-    convolution's current + the bias, spikes, subtraction, lower bound), v carried in
-    and out; with a non-empty ``v_out`` (steps, m) also v after each bin."""
+    scatter(events, first, pool, kernel, ystart, ytab, xstart, xtab, shape, current): each
+    event (first + i, y, x, c, s) at pooled position (y // pool, x // pool) adds s * W[:, c, ky, kx]
+    to current[i, oy, ox, :] for every (ky, oy) of its row and (kx, ox) of its column
+    (``_tables``: runs over consecutive ox); events beyond the last whole pooling window
+    drop.  Integer-valued products and sums are exact, so contracting them into fused
+    multiply-adds changes nothing (fastmath 'contract' only).
+
+    iaf(current, bias, high, low, v, batch, where, events, v_out): the neuron scan over
+    the chunk's bins (the module docstring's update; one vectorized pass per frame, which
+    also flags the neurons that fired and zeroes the current it read, then their spikes appended as event rows, words of
+    8 flags at a time, (y, x, c) from ``where``); v carried in and out; with a non-empty
+    ``v_out`` (bins, m) also v after each bin.  Returns the number of events written.
+
+    deposit(events, pool, offset, out): out[offset + i, c, y // pool, x // pool] += s
+    (sum pooling of spike counts into a dense (N, C, H, W), dropping beyond whole
+    windows)."""
     global _KERNELS
     if _KERNELS is None:
         from numba import njit
 
         @njit(cache=True, nogil=True)
-        def scatter(counts, pool, kernel, sy, sx, py, px, out):
-            n, h, w, c = counts.shape
-            _, kh, kw, f = kernel.shape
-            oh, ow = out.shape[1], out.shape[2]
-            hp, wp = (h // pool) * pool, (w // pool) * pool
+        def survey(x):
+            nonzeros = 0
+            peak = x.dtype.type(0)
+            lowest = x.dtype.type(0)
+            for i in range(x.shape[0]):
+                nonzeros += x[i] != 0
+                peak = max(peak, x[i])
+                lowest = min(lowest, x[i])
+            return nonzeros, peak, lowest
+
+        @njit(cache=True, nogil=True)
+        def events(x, where, out):
+            n = x.shape[0]
+            per_frame = x.shape[1]
+            fired = np.zeros((per_frame + 7) // 8 * 8, np.uint8)
+            words = fired.view(np.uint64)  # 8 inputs per word: silent ones are skipped
+            one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
+            e = 0
             for i in range(n):
-                for y0 in range(hp):
-                    y = y0 // pool
-                    for x0 in range(wp):
-                        x = x0 // pool
-                        for ch in range(c):
-                            s = counts[i, y0, x0, ch]
-                            if s == 0:
-                                continue
-                            # kernel rows ky = (y + py) mod sy, + sy, ...: oy counts down
-                            ay = y + py
-                            ky0 = ay % sy
-                            for ky in range(ky0, kh, sy):
-                                oy = (ay - ky) // sy
-                                if oy < 0:
-                                    break
-                                if oy >= oh:
-                                    continue
-                                ax = x + px
-                                kx0 = ax % sx
-                                for kx in range(kx0, kw, sx):
-                                    ox = (ax - kx) // sx
-                                    if ox < 0:
-                                        break
-                                    if ox >= ow:
-                                        continue
-                                    for j in range(f):
-                                        out[i, oy, ox, j] += s * kernel[ch, ky, kx, j]
+                row = x[i]
+                for q in range(per_frame):
+                    fired[q] = row[q] != 0
+                for g in range(words.shape[0]):
+                    word = words[g]
+                    while word != 0:
+                        below = (word & (~word + one)) - one
+                        q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)
+                        word &= word - one
+                        out[e, 0] = i
+                        out[e, 1] = where[q, 0]
+                        out[e, 2] = where[q, 1]
+                        out[e, 3] = where[q, 2]
+                        out[e, 4] = row[q]
+                        e += 1
+            return out
+
+        @njit(cache=True, nogil=True, fastmath={"contract"})
+        def scatter(ev, first, pool, kernel, ystart, ytab, xstart, xtab, shape, current):
+            h_limit, w_limit, per_channel, per_frame = shape[0], shape[1], shape[2], shape[3]
+            convert = current.dtype.type
+            for e in range(ev.shape[0]):
+                y0 = ev[e, 1]
+                x0 = ev[e, 2]
+                if y0 >= h_limit or x0 >= w_limit:
+                    continue
+                y = y0 // pool
+                x = x0 // pool
+                s = convert(ev[e, 4])
+                frame = (ev[e, 0] - first) * per_frame
+                channel = ev[e, 3] * per_channel
+                for a in range(ystart[y], ystart[y + 1]):
+                    wy = channel + ytab[a, 0]
+                    oy = frame + ytab[a, 1]
+                    for b in range(xstart[x], xstart[x + 1]):
+                        wk = wy + xtab[b, 0]
+                        o = oy + xtab[b, 1]
+                        length = xtab[b, 2]
+                        # views: indices known non-negative, so the loop vectorizes
+                        out = current[o:o + length]
+                        row = kernel[wk:wk + length]
+                        for j in range(length):
+                            out[j] += s * convert(row[j])  # int8/int16 weight: exact
 
         @njit(cache=True, nogil=True)
-        def iaf(current, bias, high, low, v, out, v_out):
-            steps, m = current.shape
-            block = 4096
-            for blk in range((m + block - 1) // block):
-                a = blk * block
-                b = min(m, a + block)
-                for t in range(steps):
-                    for j in range(a, b):
-                        u = v[j] + np.int64(current[t, j]) + bias[j]
-                        s = 0
-                        if u >= high:
-                            s = u // high
-                            u -= s * high
-                        if u < low:
-                            u = low
-                        v[j] = u
-                        out[t, j] = s
-                        if v_out.shape[0]:
-                            v_out[t, j] = u
+        def iaf(current, bias, high, low, v, batch, where, events, v_out):
+            bins, m = current.shape
+            per_frame = bias.shape[0]
+            spikes = np.empty(per_frame, v.dtype)
+            zero = v.dtype.type(0)
+            fired = np.zeros((per_frame + 7) // 8 * 8, np.uint8)
+            words = fired.view(np.uint64)  # 8 neurons per word: silent ones are skipped
+            one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
+            e = 0
+            for t in range(bins):
+                for b in range(batch):
+                    base = b * per_frame
+                    vb = v[base:base + per_frame]  # views: the loop vectorizes
+                    cb = current[t, base:base + per_frame]
+                    for q in range(per_frame):
+                        u = vb[q] + cb[q] + bias[q]
+                        cb[q] = zero  # ready for the next chunk's scatter
+                        s = max(np.floor(u / high), zero)
+                        u = max(u - s * high, low)
+                        vb[q] = u
+                        spikes[q] = s
+                        fired[q] = s > zero
+                    if v_out.shape[0]:
+                        v_out[t, base:base + per_frame] = vb
+                    frame = t * batch + b
+                    for g in range(words.shape[0]):
+                        word = words[g]
+                        while word != 0:  # one pass per fired neuron of the word
+                            below = (word & (~word + one)) - one  # bits under the lowest set
+                            q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)  # its byte
+                            word &= word - one
+                            events[e, 0] = frame
+                            events[e, 1] = where[q, 0]
+                            events[e, 2] = where[q, 1]
+                            events[e, 3] = where[q, 2]
+                            events[e, 4] = np.int32(spikes[q])
+                            e += 1
+            return e
 
         @njit(cache=True, nogil=True)
-        def dense_events(x, w, out):
-            for r in range(x.shape[0]):
-                for j in range(x.shape[1]):
-                    s = x[r, j]
-                    if s != 0:
-                        for o in range(w.shape[1]):
-                            out[r, o] += s * w[j, o]
+        def deposit(ev, pool, offset, out):
+            _, c, h, w = out.shape
+            for e in range(ev.shape[0]):
+                y = ev[e, 1] // pool
+                x = ev[e, 2] // pool
+                if y < h and x < w:
+                    out[offset + ev[e, 0], ev[e, 3], y, x] += ev[e, 4]
 
-        _KERNELS = (scatter, iaf, dense_events)
+        _KERNELS = (survey, events, scatter, iaf, deposit)
     return _KERNELS
