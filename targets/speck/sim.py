@@ -26,7 +26,7 @@ back to an earlier core), a layer's input for a run of bins is known once its so
 have done those bins: time goes in chunks of bins and per chunk each layer scatters all
 its sources' events over the chunk x batch frames, then scans its neurons over the
 chunk's bins (v carried), writing the events of the next layers.  The cost grows with
-the events, never with the map size.  numba loops, one thread.
+the events, never with the map size.  numba loops; threads split the batch (``simulate``).
 
 Exactness: currents and v are float32 where a bound (largest source count x pooling
 window x largest sum of |W| of a neuron + |b| + the larger of |threshold_low| and
@@ -34,8 +34,9 @@ threshold_high, which bound v before the bin) shows every value, partial sums
 included, is an integer below 2^24, else float64 (below 2^53): exact in any summation
 order.  n = floor(v / threshold) in that type is the integer quotient: the division is
 correctly rounded, its error below v / (threshold * 2^24) < 1 / threshold (float64:
-2^53), and a quotient that is not an integer is at least 1 / threshold from the next.  sinabs holds v in float32 without a
-16-bit saturation; so does this model, which is exact with it while |v| < 2^24.
+2^53), and a quotient that is not an integer is at least 1 / threshold from the next.
+sinabs holds v in float32 without a 16-bit saturation; so does this model, which is
+exact with it while |v| < 2^24.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 
 from .network import SpeckNetwork
 
-CHUNK = 1 << 21  # neuron-bins of the largest layer per chunk of time
+CHUNK = 1 << 18  # neuron-bins of the largest layer per chunk of time (the chunk stays in cache)
 
 
 def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
@@ -105,21 +106,23 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
     chunk = max(1, min(steps, CHUNK // largest))
     frames = chunk * batch
     layers = net.layers
-    kernels = [_flat_kernel(layer.weight, dt) for layer, dt in zip(layers, sum_types)]
+    kernels = [_flat_kernel(layer.weight, layer.stride[1], dt) for layer, dt in zip(layers, sum_types)]
     tables = [[_tables(layer, net.input_shape if src < 0 else layers[src].out_shape, pool)
                for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
     biases = [np.tile(np.asarray(layer.bias, st), layer.out_shape[1] * layer.out_shape[2])
               for layer, st in zip(layers, sum_types)]  # one frame's (h, w, f)
     positions = [_positions(layer.out_shape) for layer in layers]
     v = [np.zeros(batch * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
-    currents = [np.zeros(frames * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
+    currents = [np.zeros(frames * int(np.prod(layer.out_shape)), st)
+                for layer, st in zip(layers, sum_types)]
     # rows (frame, y, x, channel, count): at most one per neuron and bin (pages are
     # touched only as events are written)
     events = [np.empty((frames * int(np.prod(layer.out_shape)), 5), np.int32) for layer in layers]
     output = np.zeros((steps * batch, *net.output_shape), np.int64)
     s_rec = [np.zeros((steps * batch, *layer.out_shape), np.int64) for layer in layers] if record else []
     v_rec = [np.empty((steps, vk.shape[0]), vk.dtype) for vk in v] if record else []
-    chunk_starts = np.searchsorted(input_events[:, 0], np.arange(0, steps + chunk, chunk) * batch)
+    chunk_starts = np.searchsorted(np.ascontiguousarray(input_events[:, 0]),
+                                   np.arange(0, steps + chunk, chunk) * batch)
     for c, t0 in enumerate(range(0, steps, chunk)):
         bins = min(chunk, steps - t0)
         n = bins * batch
@@ -128,7 +131,7 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
             current = currents[k][:n * int(np.prod(layer.out_shape))]  # zero: iaf re-zeroes it
             for (src, pool), table in zip(net.sources(k), tables[k]):
                 first = t0 * batch if src < 0 else 0  # input events keep their global frame
-                k_scatter(found[src], np.int64(first), np.int64(pool), kernels[k], *table, current)
+                k_scatter(found[src], np.int64(first), kernels[k], *table, current)
             count = k_iaf(current.reshape(bins, -1), biases[k], sum_types[k](layer.threshold_high),
                           sum_types[k](layer.threshold_low), v[k], np.int64(batch), positions[k],
                           events[k], v_rec[k][t0:t0 + bins] if record else v[k][:0].reshape(0, 0))
@@ -161,9 +164,10 @@ def _sum_types(net: SpeckNetwork, peak: int) -> list:
         f = layer.out_shape[0]
         w_abs = int(np.abs(np.asarray(layer.weight, np.int64)).reshape(f, -1).sum(axis=1).max(initial=0))
         bound = reach * w_abs + int(np.abs(np.asarray(layer.bias, np.int64)).max(initial=0))
-        if bound >= 2 ** 53:
-            raise ValueError(f"layer '{layer.name}': sums up to {bound} are beyond float64's integers")
-        sum_types.append(_exact_float(bound + max(high, abs(int(layer.threshold_low)))))
+        total = bound + max(high, abs(int(layer.threshold_low)))  # with v before the bin
+        if total >= 2 ** 53:
+            raise ValueError(f"layer '{layer.name}': sums up to {total} are beyond float64's integers")
+        sum_types.append(_exact_float(total))
         peaks.append((bound + high) // high)
         if peaks[-1] >= 2 ** 31:
             raise ValueError(f"layer '{layer.name}': spike counts up to {peaks[-1]} do not fit 32 bits")
@@ -190,49 +194,62 @@ def _positions(shape, channels_last: bool = True) -> np.ndarray:
 
 
 def _tables(layer, source_shape, pool: int):
-    """The reach of one source's events into ``layer``, as CSR tables over the pooled
-    input rows and columns.  An input row y (after pooling: source row y0 // pool, rows
-    beyond the last whole window dropped) reaches output row oy through kernel row ky
+    """The reach of one source's events into ``layer``, as CSR tables over the source's
+    rows and columns.  A source row y0 is pooled row y = y0 // pool (rows beyond the
+    last whole window reach nothing), which reaches output row oy through kernel row ky
     where oy * stride_y - pad_y + ky = y (PyTorch's cross-correlation, zero padding),
     0 <= ky < KY, 0 <= oy < OH; likewise columns.  Entries are premultiplied offsets
-    into the flat kernel (C, KY, KX, F) -- stored with kx reversed (``_flat_kernel``) --
-    and the flat current (N, OH, OW, F): rows (ky * KX * F, oy * OW * F), columns
-    (offset of reversed kx, ox * F, length).  With kx reversed, a column's pairs with
-    consecutive ox are adjacent in both arrays (stride 1), so they merge into one run
-    of length (pairs x F).  Returns (ystart, ytab, xstart, xtab, shape) with shape =
-    (pool * rows, pool * cols, KY * KX * F, OH * OW * F)."""
+    into the flat kernel (C, KY, KX, F) -- its kx axis in ``_column_order`` -- and the
+    flat current (N, OH, OW, F): rows (ky * KX * F, oy * OW * F), columns (offset of kx's
+    place, ox * F, length).  In that order a column's pairs, consecutive ox, are adjacent
+    in both arrays, so they merge into one run of length (pairs x F).  Returns (ystart,
+    ytab, xstart, xtab, shape) with shape = (KY * KX * F, OH * OW * F): the scatter
+    then needs no division per event."""
     f, oh, ow = layer.out_shape
     k = layer.kernel
     (sy, sx), (py, px) = layer.stride, layer.padding
     rows, cols = source_shape[1] // pool, source_shape[2] // pool
     ystart, ytab = [0], []
-    for y in range(rows):
-        for ky in range(k):
+    for y0 in range(source_shape[1]):
+        y = y0 // pool
+        for ky in range(k if y < rows else 0):
             oy, rem = divmod(y + py - ky, sy)
             if rem == 0 and 0 <= oy < oh:
                 ytab.append((ky * k * f, oy * ow * f))
         ystart.append(len(ytab))
+    place = np.argsort(_column_order(k, sx))
     xstart, xtab = [0], []
-    for x in range(cols):
+    for x0 in range(source_shape[2]):
+        x = x0 // pool
         runs = []
-        for kx in reversed(range(k)):  # ox ascending
+        for kx in reversed(range(k if x < cols else 0)):  # ox ascending
             ox, rem = divmod(x + px - kx, sx)
             if rem == 0 and 0 <= ox < ow:
-                w, o = (k - 1 - kx) * f, ox * f
+                w, o = int(place[kx]) * f, ox * f
                 if runs and runs[-1][0] + runs[-1][2] == w and runs[-1][1] + runs[-1][2] == o:
                     runs[-1][2] += f
                 else:
                     runs.append([w, o, f])
         xtab += runs
         xstart.append(len(xtab))
-    shape = np.asarray([rows * pool, cols * pool, k * k * f, oh * ow * f], np.int64)
+    shape = np.asarray([k * k * f, oh * ow * f], np.int64)
     return (np.asarray(ystart, np.int64), np.asarray(ytab, np.int64).reshape(-1, 2),
             np.asarray(xstart, np.int64), np.asarray(xtab, np.int64).reshape(-1, 3), shape)
 
 
-def _flat_kernel(weight: np.ndarray, dtype) -> np.ndarray:
-    """(F, C, KY, KX) -> flat (C, KY, KX reversed, F): an event's run of output features
-    is contiguous, and so are the runs of consecutive output columns (``_tables``).  Held
+def _column_order(k: int, stride: int) -> np.ndarray:
+    """The kernel columns kx in the order the scatter stores them: by residue
+    r = kx mod stride, and within a residue descending.  An input column x reaches
+    output columns through the kx with kx = x + pad (mod stride) only, and as kx grows
+    by the stride its output column ox = (x + pad - kx) / stride falls by one: in this
+    order the kx an input column uses are adjacent and their ox ascending (stride 1:
+    the kernel reversed)."""
+    return np.asarray([kx for r in range(stride) for kx in reversed(range(r, k, stride))], np.int64)
+
+
+def _flat_kernel(weight: np.ndarray, stride: int, dtype) -> np.ndarray:
+    """(F, C, KY, KX) -> flat (C, KY, KX in ``_column_order``, F): an event's run of
+    output features is contiguous, and so are the runs of its output columns.  Held
     in int8 where the weights fit (Speck's are 8-bit), else int16, else ``dtype``: a
     Linear head's kernel (4096 x 256 on cnn_sinabs) then stays in the core's cache; the
     scatter converts each weight to ``dtype`` exactly."""
@@ -241,7 +258,8 @@ def _flat_kernel(weight: np.ndarray, dtype) -> np.ndarray:
         if w.size == 0 or (w.min() >= np.iinfo(small).min and w.max() <= np.iinfo(small).max):
             dtype = small
             break
-    return np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0))[:, :, ::-1], dtype).reshape(-1)
+    order = _column_order(w.shape[3], stride)
+    return np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0))[:, :, order], dtype).reshape(-1)
 
 
 _KERNELS = None
@@ -256,17 +274,17 @@ def _kernels():
     count) of ``out`` (sized by the caller to the number of nonzeros), (y, x, c) of each
     position from ``where``, 8 positions per test (as in iaf); returns ``out``.
 
-    scatter(events, first, pool, kernel, ystart, ytab, xstart, xtab, shape, current): each
-    event (first + i, y, x, c, s) at pooled position (y // pool, x // pool) adds s * W[:, c, ky, kx]
-    to current[i, oy, ox, :] for every (ky, oy) of its row and (kx, ox) of its column
-    (``_tables``: runs over consecutive ox); events beyond the last whole pooling window
-    drop.  Integer-valued products and sums are exact, so contracting them into fused
-    multiply-adds changes nothing (fastmath 'contract' only).
+    scatter(events, first, kernel, ystart, ytab, xstart, xtab, shape, current): each
+    event (first + i, y, x, c, s) adds s * W[:, c, ky, kx] to current[i, oy, ox, :] for
+    every (ky, oy) of its row y and (kx, ox) of its column x (``_tables``, pooling
+    included: runs over an event's output columns).  Integer-valued products and sums
+    are exact, so contracting them into fused multiply-adds changes nothing (fastmath
+    'contract' only).
 
     iaf(current, bias, high, low, v, batch, where, events, v_out): the neuron scan over
     the chunk's bins (the module docstring's update; one vectorized pass per frame, which
-    also flags the neurons that fired and zeroes the current it read, then their spikes appended as event rows, words of
-    8 flags at a time, (y, x, c) from ``where``); v carried in and out; with a non-empty
+    also flags the neurons that fired and zeroes the current it read, then their spikes
+    appended as event rows, words of 8 flags at a time, (y, x, c) from ``where``); v carried in and out; with a non-empty
     ``v_out`` (bins, m) also v after each bin.  Returns the number of events written.
 
     deposit(events, pool, offset, out): out[offset + i, c, y // pool, x // pool] += s
@@ -314,16 +332,12 @@ def _kernels():
             return out
 
         @njit(cache=True, nogil=True, fastmath={"contract"})
-        def scatter(ev, first, pool, kernel, ystart, ytab, xstart, xtab, shape, current):
-            h_limit, w_limit, per_channel, per_frame = shape[0], shape[1], shape[2], shape[3]
+        def scatter(ev, first, kernel, ystart, ytab, xstart, xtab, shape, current):
+            per_channel, per_frame = shape[0], shape[1]
             convert = current.dtype.type
             for e in range(ev.shape[0]):
-                y0 = ev[e, 1]
-                x0 = ev[e, 2]
-                if y0 >= h_limit or x0 >= w_limit:
-                    continue
-                y = y0 // pool
-                x = x0 // pool
+                y = ev[e, 1]
+                x = ev[e, 2]
                 s = convert(ev[e, 4])
                 frame = (ev[e, 0] - first) * per_frame
                 channel = ev[e, 3] * per_channel
