@@ -9,8 +9,11 @@ nnz * kernel * out_channels/groups instead of positions * in_channels * kernel *
 out_channels; a sum of the same terms as the reference in another order, so values
 agree up to float rounding, like the engine's other products.
 
-Outputs are accumulated channels-last (contiguous over output channels, the inner
-loop) and transposed to (C, H, W) at the end.  Rows (step x sample) run in parallel.
+Per row (step x sample; rows in parallel): the nonzeros are found 8 inputs per test
+(flags read as one 64-bit word), each is scattered through the reach tables of
+``conv_reach`` into a channels-last (OH, OW, C_out) accumulator that stays in cache
+(one contiguous run per kernel row for stride and dilation 1 groups 1), which is then
+written transposed, plus the bias, into the (C_out, OH, OW) output.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-SCATTER_COST = 10.0
+from .conv_reach import flat_kernel, positions, reach_tables
+
+SCATTER_COST = 3.0
 """Cost of one scattered multiply-add relative to one inside im2col + numpy's GEMM,
-measured (CPU time, one thread, 224 rows of binary input, 3x3 kernels): 8-14 for 16->32
-channels on 17x17, 6-18 for 2->16 on 34x34, from 2% to 40% nonzeros; both methods
-took the same time at ~10% nonzeros, where this value puts the model's switch."""
+measured (one thread, 224 rows of the bench CNN's layer inputs, 3x3 kernels): 2.8-4.0
+for 2->16 channels on 34x34 at 10% nonzeros (the per-row transposition of the output
+weighs more there), 1.2 for 16->32 on 17x17 at 23%; the scatter took 0.27-0.3 of the
+im2col + GEMM time on both."""
 
 
 def sparse_cost(node, nonzero: int) -> float:
@@ -41,58 +47,91 @@ def supported(node) -> bool:
     return node.params["weight"].ndim == 4
 
 
-def conv_sparse(node, x: np.ndarray, call=None) -> np.ndarray:
+def conv_sparse(node, x: np.ndarray, call=None, pool=None) -> np.ndarray:
     """``kernels.conv(node, x)`` for x (N, C, H, W) by scattering its nonzeros;
-    ``call(function, *args)`` runs the kernel (the engine's thread choice)."""
+    ``call(function, *args)`` runs the kernel (the engine's thread choice).  With
+    ``pool`` (a sum-pooling node, kernel = stride, no padding, scale 1: see
+    ``fusable_pool``), x is the pooling's input and the convolution reads its window
+    sums: an input event reaches what its window's sum reaches (``conv_reach``), so the
+    pooled map is never formed."""
     p = node.params
     w = p["weight"]
-    wt = p.get("weight_scatter")
-    if wt is None:  # (C_in/groups, KH, KW, C_out): the inner loop runs over C_out
-        wt = p["weight_scatter"] = np.ascontiguousarray(np.moveaxis(w, 0, -1))
-    bias = p["bias"] if p["bias"] is not None else np.zeros(w.shape[0], x.dtype)
-    c_out, oh, ow = node.out_shape
-    y = np.empty((x.shape[0], oh, ow, c_out), x.dtype)
-    (pt, _), (pl, _) = p["padding"]
-    (call or (lambda f, *a: f(*a)))(_scatter, np.ascontiguousarray(x), wt, bias.astype(x.dtype), p["stride"][0], p["stride"][1],
-             pt, pl, p["dilation"][0], p["dilation"][1], p["groups"], y)
-    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+    k = 1 if pool is None else int(pool.params["kernel"][0])
+    source = node.in_shape if pool is None else pool.in_shape
+    prepared = p.get("scatter_tables")
+    if prepared is None or prepared[0] != (x.dtype, k):
+        c_out, groups = w.shape[0], p["groups"]
+        (pt, _), (pl, _) = p["padding"]
+        tables = reach_tables(w.shape[2:], p["stride"], (pt, pl), p["dilation"], source[1:],
+                              node.out_shape, k, None if groups == 1 else c_out // groups)
+        bias = p["bias"] if p["bias"] is not None else np.zeros(c_out)
+        prepared = p["scatter_tables"] = (
+            (x.dtype, k), flat_kernel(w, p["stride"][1], p["dilation"][1], x.dtype),
+            np.asarray(bias, x.dtype), positions(source, False), *tables)
+    y = np.empty((x.shape[0], *node.out_shape), x.dtype)
+    rows = np.ascontiguousarray(x).reshape(x.shape[0], -1)
+    groups = (np.int64(w.shape[1]), np.int64(w.shape[0] // p["groups"]))
+    (call or (lambda f, *a: f(*a)))(_scatter, rows, *prepared[1:], *groups,
+                                    y.reshape(x.shape[0], node.out_shape[0], -1))
+    return y
+
+
+def fusable_pool(pool) -> bool:
+    """Whether a pooling node can be read through by the scatter: square sum pooling
+    (scale 1) with kernel = stride and no padding (each input in one window, rows and
+    columns beyond the last whole window dropped, as ``kernels.pool``)."""
+    if pool.kind != "pool":
+        return False
+    p = pool.params
+    (kh, kw), (sh, sw) = p["kernel"], p["stride"]
+    return (p["scale"] == 1.0 and kh == kw == sh == sw
+            and all(a == b == 0 for a, b in p["padding"]))
+
+
+BLOCK = 16  # rows per task of the parallel loop (one accumulator each)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _scatter(x, wt, bias, sh, sw, ph, pw, dh, dw, groups, y):
-    n, c_in, h, w = x.shape
-    cg, kh, kw, c_out = wt.shape
-    og = c_out // groups
-    oh, ow = y.shape[1], y.shape[2]
-    for r in numba.prange(n):
-        for a in range(oh):
-            for b in range(ow):
+def _scatter(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, y):
+    n, per_row = x.shape
+    c_out, hw = y.shape[1], y.shape[2]
+    per_channel = kernel.shape[0] // cg  # KY * KX * C_out
+    one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
+    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+        acc = np.empty(hw * c_out, x.dtype)
+        fired = np.zeros((per_row + 7) // 8 * 8, np.uint8)
+        words = fired.view(np.uint64)
+        for r in range(blk * BLOCK, min(n, blk * BLOCK + BLOCK)):
+            acc[:] = 0.0
+            row = x[r]
+            for q in range(per_row):
+                fired[q] = row[q] != 0.0
+            for g in range(words.shape[0]):
+                word = words[g]
+                while word != 0:  # one pass per nonzero input of the word
+                    below = (word & (~word + one)) - one
+                    q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)
+                    word &= word - one
+                    s = row[q]
+                    c = np.int64(where[q, 2])
+                    group = c // cg
+                    wc = (c - group * cg) * per_channel + group * og
+                    for a in range(ystart[where[q, 0]], ystart[where[q, 0] + 1]):
+                        wy = wc + ytab[a, 0]
+                        oy = group * og + ytab[a, 1]
+                        for b in range(xstart[where[q, 1]], xstart[where[q, 1] + 1]):
+                            length = xtab[b, 2]
+                            out = acc[oy + xtab[b, 1]:oy + xtab[b, 1] + length]  # views: vectorizes
+                            w = kernel[wy + xtab[b, 0]:wy + xtab[b, 0] + length]
+                            for j in range(length):
+                                out[j] += s * w[j]
+            yr = y[r]
+            for p0 in range(0, hw, 16):  # transposed in tiles of 16 positions (in L1)
+                p1 = min(hw, p0 + 16)
                 for o in range(c_out):
-                    y[r, a, b, o] = 0.0
-        for c in range(c_in):
-            g = c // cg
-            cc = c - g * cg
-            for i in range(h):
-                for j in range(w):
-                    v = x[r, c, i, j]
-                    if v == 0.0:
-                        continue
-                    for ki in range(kh):
-                        ti = i + ph - ki * dh
-                        if ti < 0 or ti % sh != 0 or ti // sh >= oh:
-                            continue
-                        a = ti // sh
-                        for kj in range(kw):
-                            tj = j + pw - kj * dw
-                            if tj < 0 or tj % sw != 0 or tj // sw >= ow:
-                                continue
-                            b = tj // sw
-                            for o in range(g * og, (g + 1) * og):
-                                y[r, a, b, o] += v * wt[cc, ki, kj, o]
-        for a in range(oh):
-            for b in range(ow):
-                for o in range(c_out):
-                    y[r, a, b, o] += bias[o]
+                    bo = bias[o]
+                    for p in range(p0, p1):
+                        yr[o, p] = acc[p * c_out + o] + bo
 
 
 def pool_sum(node, x: np.ndarray, call=None) -> np.ndarray:
@@ -114,15 +153,29 @@ def pool_sum(node, x: np.ndarray, call=None) -> np.ndarray:
 def _pool(x, kh, kw, sh, sw, ph, pw, y):
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
+    inside = pw == 0 and (ow - 1) * sw + kw <= w  # no column window leaves the row
     for r in numba.prange(n):
         for ch in range(c):
+            xc, yc = x[r, ch], y[r, ch]  # row views: the loops over b vectorize
             for a in range(oh):
+                yrow = yc[a]
                 for b in range(ow):
-                    y[r, ch, a, b] = 0.0  # summed in y's dtype, as numpy sums
-                    for ki in range(kh):
-                        i = a * sh - ph + ki
-                        if 0 <= i < h:
+                    yrow[b] = 0.0  # summed in y's dtype, as numpy sums
+                for ki in range(kh):  # each window in the order (ki, kj), as before
+                    i = a * sh - ph + ki
+                    if 0 <= i < h:
+                        xrow = xc[i]
+                        if inside:
+                            for b in range(ow):
+                                total = yrow[b]
+                                for kj in range(kw):
+                                    total += xrow[b * sw + kj]
+                                yrow[b] = total
+                            continue
+                        for b in range(ow):
+                            total = yrow[b]
                             for kj in range(kw):
                                 j = b * sw - pw + kj
                                 if 0 <= j < w:
-                                    y[r, ch, a, b] += x[r, ch, i, j]
+                                    total += xrow[j]
+                            yrow[b] = total

@@ -27,12 +27,13 @@ parallel_jit = numba.njit(cache=True, nogil=True, parallel=True)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def fire(u, thr, vreset, vmin, spiking, subtract, cap, ge, firing, v, z, y, b, n):
-    """The spike rule of dialects/snn.py (``fire``) on one neuron, after the delayed
-    reset (see ``delayed_input``): clamp at vmin, count spikes (cap 1: one spike, 0: no
-    cap), reset now (firing 0) or keep u and remember the count (1: delayed-reset,
-    2: late, which outputs the previous count); a non-spiking neuron passes u through.
-    Branches on the per-node flags only, so the neuron loop stays vectorizable."""
+def fire(u, thr, vreset, vmin, spiking, subtract, cap, ge, firing, v, z, y, n):
+    """The spike rule of dialects/snn.py (``fire``) on neuron n of one sample's rows v,
+    z, y, after the delayed reset (see ``delayed_input``): clamp at vmin, count spikes
+    (cap 1: one spike, 0: no cap), reset now (firing 0) or keep u and remember the count
+    (1: delayed-reset, 2: late, which outputs the previous count); a non-spiking neuron
+    passes u through.  Branches on the per-node flags only, so the neuron loop stays
+    vectorizable."""
     if spiking:
         if u < vmin:
             u = vmin
@@ -49,60 +50,72 @@ def fire(u, thr, vreset, vmin, spiking, subtract, cap, ge, firing, v, z, y, b, n
         else:
             c = 0.0
         if firing == 0:
-            y[b, n] = c
-            count = y[b, n]  # in the signal's dtype, so that count * thr rounds as numpy's
+            y[n] = c
+            count = y[n]  # in the signal's dtype, so that count * thr rounds as numpy's
             r = u - count * thr if subtract else vreset
-            v[b, n] = r if hit else u
+            v[n] = r if hit else u
         else:
-            y[b, n] = z[b, n] if firing == 2 else c
-            v[b, n] = u
-            z[b, n] = c
+            y[n] = z[n] if firing == 2 else c
+            v[n] = u
+            z[n] = c
     else:
-        y[b, n] = u
-        v[b, n] = u
+        y[n] = u
+        v[n] = u
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def start_value(v, z, vreset, subtract, firing, b, n):
+def start_value(v, z, vreset, subtract, firing, n):
     """v[t-1] as the equation reads it: with delayed firing and reset "value", v_reset
     where the previous step spiked."""
-    if firing != 0 and not subtract and z[b, n] > 0.0:
+    if firing != 0 and not subtract and z[n] > 0.0:
         return vreset
-    return v[b, n]
+    return v[n]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def delayed_subtract(u, z, thr, subtract, firing, b, n):
+def delayed_subtract(u, z, thr, subtract, firing, n):
     """u minus the previous step's spikes times the threshold (delayed "subtract")."""
     if firing != 0 and subtract:
-        return u - z[b, n] * thr
+        return u - z[n] * thr
     return u
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def memory_row(z, b):
+    """Sample b's row of the spike memory z, or the placeholder's row (firing 0 never
+    reads it)."""
+    return z[b] if b < z.shape[0] else z[0]
 
 
 @jit
 def leaky_row(x, v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge, firing,
               z, y, b):
-    """u = (decay*v + gain*x) + bias; then the spike rule (see neurons.py)."""
-    for n in range(x.shape[1]):
-        vv = start_value(v, z, vreset[n], subtract, firing, b, n)
-        u = decay[n] * vv + gain[n] * x[b, n] + bias[n]
-        u = delayed_subtract(u, z, thr[n], subtract, firing, b, n)
-        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, v, z, y, b, n)
+    """u = (decay*v + gain*x) + bias; then the spike rule (see neurons.py).  On sample
+    b's rows as views: their indices are then known non-negative, and the loop
+    vectorizes (each neuron's operations and their order are unchanged)."""
+    xb, vb, yb, zb = x[b], v[b], y[b], memory_row(z, b)
+    for n in range(xb.shape[0]):
+        vv = start_value(vb, zb, vreset[n], subtract, firing, n)
+        u = decay[n] * vv + gain[n] * xb[n] + bias[n]
+        u = delayed_subtract(u, zb, thr[n], subtract, firing, n)
+        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, vb, zb, yb, n)
 
 
 @jit
 def cuba_row(x, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking, subtract,
              cap, ge, firing, z, current_new, y, b):
-    """i' = i_decay*i + i_gain*x; c = i' or i; u = (decay*v + gain*c) + bias; spike rule."""
-    for n in range(x.shape[1]):
-        i_old = i[b, n]
-        i_new = i_decay[n] * i_old + i_gain[n] * x[b, n]
+    """i' = i_decay*i + i_gain*x; c = i' or i; u = (decay*v + gain*c) + bias; spike rule
+    (row views, as leaky_row)."""
+    xb, vb, ib, yb, zb = x[b], v[b], i[b], y[b], memory_row(z, b)
+    for n in range(xb.shape[0]):
+        i_old = ib[n]
+        i_new = i_decay[n] * i_old + i_gain[n] * xb[n]
         c = i_new if current_new else i_old
-        i[b, n] = i_new
-        vv = start_value(v, z, vreset[n], subtract, firing, b, n)
+        ib[n] = i_new
+        vv = start_value(vb, zb, vreset[n], subtract, firing, n)
         u = decay[n] * vv + gain[n] * c + bias[n]
-        u = delayed_subtract(u, z, thr[n], subtract, firing, b, n)
-        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, v, z, y, b, n)
+        u = delayed_subtract(u, zb, thr[n], subtract, firing, n)
+        fire(u, thr[n], vreset[n], vmin[n], spiking, subtract, cap, ge, firing, vb, zb, yb, n)
 
 
 @jit
@@ -160,29 +173,40 @@ def add_row(acc, x, b):
 # ---- whole chunks of the nodes that are not on a cycle ----------------------------
 
 
-@parallel_jit
-def leaky_chunk(X, v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge, firing,
-                z, Y, rec_v, record):
-    """leaky_row over a chunk X (C, B, M), rows in parallel."""
-    for b in numba.prange(X.shape[1]):
-        for t in range(X.shape[0]):
-            leaky_row(X[t], v, decay, gain, bias, thr, vreset, vmin, spiking, subtract, cap, ge,
-                      firing, z, Y[t], b)
-            if record:
-                rec_v[t, b] = v[b]
+def neuron_chunk(kind: str, flags: tuple):
+    """The compiled loop of a neuron node that is not on a cycle over a chunk X (C, B, M),
+    rows in parallel: leaky_row (kind "leaky") or cuba_row ("cuba") per sample and step,
+    with v (and i) recorded where asked.  The flags (spiking, subtract, cap, ge,
+    firing[, current_new]) are literals of the generated source, so numba compiles one
+    loop per combination with its branches folded away, which vectorizes (measured: an
+    IF layer of 16x34x34 neurons, b32, one thread: 2.6 -> 1.0 ns per neuron and step).
+    Generated source is compiled once per machine (loop_cache).  Arguments: (X, v, decay,
+    gain, bias, thr, vreset, vmin, z, Y, rec_v, record) for "leaky"; (X, v, i, i_decay,
+    i_gain, decay, gain, bias, thr, vreset, vmin, z, Y, rec_v, rec_i, record_v, record_i)
+    for "cuba"."""
+    from . import loop_cache
 
-
-@parallel_jit
-def cuba_chunk(X, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking, subtract,
-               cap, ge, firing, z, current_new, Y, rec_v, rec_i, record_v, record_i):
-    for b in numba.prange(X.shape[1]):
-        for t in range(X.shape[0]):
-            cuba_row(X[t], v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, spiking,
-                     subtract, cap, ge, firing, z, current_new, Y[t], b)
-            if record_v:
-                rec_v[t, b] = v[b]
-            if record_i:
-                rec_i[t, b] = i[b]
+    literals = ", ".join(repr(f) for f in flags[:5])
+    if kind == "leaky":
+        source = ("def group_step(X, v, decay, gain, bias, thr, vreset, vmin, z, Y, rec_v, record):\n"
+                  "    for b in prange(X.shape[1]):\n"
+                  "        for t in range(X.shape[0]):\n"
+                  "            leaky_row(X[t], v, decay, gain, bias, thr, vreset, vmin, "
+                  f"{literals}, z, Y[t], b)\n"
+                  "            if record:\n"
+                  "                rec_v[t, b] = v[b]\n")
+    else:
+        source = ("def group_step(X, v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, vmin, z,"
+                  " Y, rec_v, rec_i, record_v, record_i):\n"
+                  "    for b in prange(X.shape[1]):\n"
+                  "        for t in range(X.shape[0]):\n"
+                  "            cuba_row(X[t], v, i, i_decay, i_gain, decay, gain, bias, thr, vreset, "
+                  f"vmin, {literals}, z, {flags[5]!r}, Y[t], b)\n"
+                  "            if record_v:\n"
+                  "                rec_v[t, b] = v[b]\n"
+                  "            if record_i:\n"
+                  "                rec_i[t, b] = i[b]\n")
+    return loop_cache.compiled(source, parallel=True, kind="neuron")
 
 
 @parallel_jit

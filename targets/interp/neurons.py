@@ -48,7 +48,9 @@ class NeuronState:
 
     def __init__(self, node, batch: int, dtype):
         shape = (batch, *node.out_shape)
-        self.v = np.broadcast_to(node.params["v_init"], shape).astype(dtype, copy=True)
+        # C order: the compiled kernels read sample rows as contiguous views (astype of a
+        # broadcast keeps its strides' order, F for a per-neuron v_init)
+        self.v = np.broadcast_to(node.params["v_init"], shape).astype(dtype, order="C", copy=True)
         self.i = np.zeros(shape, dtype) if node.kind == "cuba" else None
         delayed = node.params.get("spiking") and node.params["firing"]
         self.z = np.zeros(shape, dtype) if delayed else None

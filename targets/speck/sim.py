@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nirc.targets.interp.conv_reach import flat_kernel, positions, reach_tables
+
 from .network import SpeckNetwork
 
 CHUNK = 1 << 18  # neuron-bins of the largest layer per chunk of time (the chunk stays in cache)
@@ -100,7 +102,7 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
         raise ValueError(f"input event counts must not be negative (found {lowest})")
     sum_types = _sum_types(net, int(peak))
     # the input's events, frame by frame (t * batch + b), all bins at once
-    input_events = k_events(raster.reshape(steps * batch, -1), _positions(net.input_shape, False),
+    input_events = k_events(raster.reshape(steps * batch, -1), positions(net.input_shape, False),
                             np.empty((nonzeros, 5), np.int32))
     largest = max(batch * int(np.prod(layer.out_shape)) for layer in net.layers)
     chunk = max(1, min(steps, CHUNK // largest))
@@ -111,7 +113,7 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
                for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
     biases = [np.tile(np.asarray(layer.bias, st), layer.out_shape[1] * layer.out_shape[2])
               for layer, st in zip(layers, sum_types)]  # one frame's (h, w, f)
-    positions = [_positions(layer.out_shape) for layer in layers]
+    wheres = [positions(layer.out_shape, True) for layer in layers]
     v = [np.zeros(batch * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
     currents = [np.zeros(frames * int(np.prod(layer.out_shape)), st)
                 for layer, st in zip(layers, sum_types)]
@@ -133,7 +135,7 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
                 first = t0 * batch if src < 0 else 0  # input events keep their global frame
                 k_scatter(found[src], np.int64(first), kernels[k], *table, current)
             count = k_iaf(current.reshape(bins, -1), biases[k], sum_types[k](layer.threshold_high),
-                          sum_types[k](layer.threshold_low), v[k], np.int64(batch), positions[k],
+                          sum_types[k](layer.threshold_low), v[k], np.int64(batch), wheres[k],
                           events[k], v_rec[k][t0:t0 + bins] if record else v[k][:0].reshape(0, 0))
             found[k] = events[k][:count]
             if record:
@@ -184,82 +186,27 @@ def _map_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
     return tuple(shape) if len(shape) == 3 else (int(np.prod(shape)), 1, 1)
 
 
-def _positions(shape, channels_last: bool = True) -> np.ndarray:
-    """(y, x, channel) of each position of a (h, w, f) frame (channels-last, a layer's
-    neurons) or of a (f, h, w) frame (the input raster), in memory order."""
-    f, h, w = shape
-    if channels_last:
-        return np.ascontiguousarray(np.indices((h, w, f)).reshape(3, -1).T, np.int32)
-    return np.ascontiguousarray(np.indices((f, h, w)).reshape(3, -1).T[:, [1, 2, 0]], np.int32)
-
-
 def _tables(layer, source_shape, pool: int):
-    """The reach of one source's events into ``layer``, as CSR tables over the source's
-    rows and columns.  A source row y0 is pooled row y = y0 // pool (rows beyond the
-    last whole window reach nothing), which reaches output row oy through kernel row ky
-    where oy * stride_y - pad_y + ky = y (PyTorch's cross-correlation, zero padding),
-    0 <= ky < KY, 0 <= oy < OH; likewise columns.  Entries are premultiplied offsets
-    into the flat kernel (C, KY, KX, F) -- its kx axis in ``_column_order`` -- and the
-    flat current (N, OH, OW, F): rows (ky * KX * F, oy * OW * F), columns (offset of kx's
-    place, ox * F, length).  In that order a column's pairs, consecutive ox, are adjacent
-    in both arrays, so they merge into one run of length (pairs x F).  Returns (ystart,
-    ytab, xstart, xtab, shape) with shape = (KY * KX * F, OH * OW * F): the scatter
-    then needs no division per event."""
+    """The reach of one source's events into ``layer`` (targets/interp/conv_reach.py,
+    pooling included: the scatter needs no division per event), and (KY * KX * F,
+    OH * OW * F): the kernel's channel stride and the current's frame stride."""
     f, oh, ow = layer.out_shape
     k = layer.kernel
-    (sy, sx), (py, px) = layer.stride, layer.padding
-    rows, cols = source_shape[1] // pool, source_shape[2] // pool
-    ystart, ytab = [0], []
-    for y0 in range(source_shape[1]):
-        y = y0 // pool
-        for ky in range(k if y < rows else 0):
-            oy, rem = divmod(y + py - ky, sy)
-            if rem == 0 and 0 <= oy < oh:
-                ytab.append((ky * k * f, oy * ow * f))
-        ystart.append(len(ytab))
-    place = np.argsort(_column_order(k, sx))
-    xstart, xtab = [0], []
-    for x0 in range(source_shape[2]):
-        x = x0 // pool
-        runs = []
-        for kx in reversed(range(k if x < cols else 0)):  # ox ascending
-            ox, rem = divmod(x + px - kx, sx)
-            if rem == 0 and 0 <= ox < ow:
-                w, o = int(place[kx]) * f, ox * f
-                if runs and runs[-1][0] + runs[-1][2] == w and runs[-1][1] + runs[-1][2] == o:
-                    runs[-1][2] += f
-                else:
-                    runs.append([w, o, f])
-        xtab += runs
-        xstart.append(len(xtab))
-    shape = np.asarray([k * k * f, oh * ow * f], np.int64)
-    return (np.asarray(ystart, np.int64), np.asarray(ytab, np.int64).reshape(-1, 2),
-            np.asarray(xstart, np.int64), np.asarray(xtab, np.int64).reshape(-1, 3), shape)
-
-
-def _column_order(k: int, stride: int) -> np.ndarray:
-    """The kernel columns kx in the order the scatter stores them: by residue
-    r = kx mod stride, and within a residue descending.  An input column x reaches
-    output columns through the kx with kx = x + pad (mod stride) only, and as kx grows
-    by the stride its output column ox = (x + pad - kx) / stride falls by one: in this
-    order the kx an input column uses are adjacent and their ox ascending (stride 1:
-    the kernel reversed)."""
-    return np.asarray([kx for r in range(stride) for kx in reversed(range(r, k, stride))], np.int64)
+    tables = reach_tables((k, k), layer.stride, layer.padding, (1, 1), source_shape[1:],
+                          layer.out_shape, pool)
+    return (*tables, np.asarray([k * k * f, oh * ow * f], np.int64))
 
 
 def _flat_kernel(weight: np.ndarray, stride: int, dtype) -> np.ndarray:
-    """(F, C, KY, KX) -> flat (C, KY, KX in ``_column_order``, F): an event's run of
-    output features is contiguous, and so are the runs of its output columns.  Held
-    in int8 where the weights fit (Speck's are 8-bit), else int16, else ``dtype``: a
-    Linear head's kernel (4096 x 256 on cnn_sinabs) then stays in the core's cache; the
-    scatter converts each weight to ``dtype`` exactly."""
+    """conv_reach.flat_kernel, held in int8 where the weights fit (Speck's are 8-bit),
+    else int16, else ``dtype``: a Linear head's kernel (4096 x 256 on cnn_sinabs) then
+    stays in the core's cache; the scatter converts each weight to ``dtype`` exactly."""
     w = np.asarray(weight)
     for small in (np.int8, np.int16):
         if w.size == 0 or (w.min() >= np.iinfo(small).min and w.max() <= np.iinfo(small).max):
             dtype = small
             break
-    order = _column_order(w.shape[3], stride)
-    return np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0))[:, :, order], dtype).reshape(-1)
+    return flat_kernel(w, stride, 1, dtype)
 
 
 _KERNELS = None
