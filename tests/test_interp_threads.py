@@ -73,6 +73,29 @@ def test_the_faster_count_is_kept_and_a_losing_probe_waits_twice_as_long(monkeyp
     assert picks[-1] == 1 and choice.best() == 1
 
 
+def test_a_slow_first_parallel_call_does_not_lock_the_threads_out(monkeypatch):
+    """The first timed call on all threads may pay the pool's start-up (measured: 5 ms
+    per step against 0.74 after it): while a count has fewer than three timings, its
+    least counts, so the second, normal timing wins the threads back at once."""
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool < 2:
+        pytest.skip("needs a numba pool of two threads")
+    choice = ThreadChoice(pool, 1e12, rows=128)
+    clock = FakeClock(monkeypatch, choice)
+    durations = iter([1.0, 20.0] + [1.0] * 200)  # all threads: warm-up, the slow timing, ...
+    def seconds(k):
+        return 3.0 if k == 1 else next(durations)
+
+    picks = [clock.call(seconds) for _ in range(4)]
+    assert picks == [1, 1, pool, pool] and choice.seconds[pool] == 20.0
+    picks += [clock.call(seconds) for _ in range(26)]
+    assert picks[4:PROBE_EVERY - 1] == [1] * (PROBE_EVERY - 5)  # 20 s against 3 s: one thread
+    # the probe times 1 s: with the mean of (20, 1) it would lose and wait 2 x 16 calls
+    assert picks[PROBE_EVERY - 1:] == [pool] * (31 - PROBE_EVERY) and choice.best() == pool
+
+
 def test_one_preempted_call_does_not_flip_the_choice_but_a_lasting_load_does(monkeypatch):
     """A count's time is the median of its last KEEP timings: one slow call is ignored,
     a majority of slow calls is not."""
