@@ -52,6 +52,9 @@ def capture() -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")  # dedup by text here, not by source line
+            # Python ignores these by default: a file some library left open, reported
+            # whenever the garbage collector happens to run, is not the user's diagnostic
+            warnings.simplefilter("ignore", ResourceWarning)
             warnings.showwarning = show
             yield
     finally:
