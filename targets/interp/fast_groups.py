@@ -12,6 +12,7 @@ cycle) run the same loop in Python with the numpy kernels instead.
 
 from __future__ import annotations
 
+import math
 import numpy as np
 
 from . import fast_kernels as fk
@@ -72,7 +73,7 @@ class LoopGroup:
 
     def _width(self, plan: Plan, k: int, side: str = "out") -> int:
         node = plan.nodes[k]
-        return int(np.prod(node.out_shape if side == "out" else node.in_shape))
+        return math.prod(node.out_shape if side == "out" else node.in_shape)
 
     # ---- per chunk --------------------------------------------------------------
     def run_chunk(self, plan: Plan, chunk: dict, t0: int, n: int, recordings: dict) -> None:
@@ -171,7 +172,7 @@ class LoopGroup:
 
     @staticmethod
     def _width_of(node) -> int:
-        return int(np.prod(node.out_shape))
+        return math.prod(node.out_shape)
 
     def _run_compiled(self, n: int, t0: int, ext, outs, recs) -> None:
         values = [self.args[name] for name in self.state_names]
