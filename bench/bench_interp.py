@@ -298,7 +298,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=",".join(WORKLOADS))
     ap.add_argument("--peers", default=",".join(PEERS))
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per cell (median)")
+    ap.add_argument("--repeat", type=int, default=10, help="timed runs per cell (median)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved repetitions (median)")
     ap.add_argument("--peer-python", default=os.environ.get("NIRC_PEER_PYTHON", sys.executable),
                     help="the Python of the peers' venv ($NIRC_PEER_PYTHON)")

@@ -91,19 +91,17 @@ SPLIT_WORK = 1 << 22
 
 def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, np.ndarray]:
     """``simulate`` on one thread."""
-    k_survey, k_events, k_scatter, k_iaf, k_deposit = _kernels()
+    k_events, k_scatter, k_iaf, k_deposit = _kernels()
     raster = np.asarray(raster)
     if raster.dtype.kind not in "iu":
         raster = raster.astype(np.int64)
     steps, batch = raster.shape[:2]
     raster = np.ascontiguousarray(raster).reshape(steps * batch, *net.input_shape)
-    nonzeros, peak, lowest = k_survey(raster.reshape(-1))
+    input_events, peak, lowest = _input_events(k_events, raster.reshape(steps * batch, -1),
+                                               positions(net.input_shape, False))
     if lowest < 0:
         raise ValueError(f"input event counts must not be negative (found {lowest})")
-    sum_types = _sum_types(net, int(peak))
-    # the input's events, frame by frame (t * batch + b), all bins at once
-    input_events = k_events(raster.reshape(steps * batch, -1), positions(net.input_shape, False),
-                            np.empty((nonzeros, 5), np.int32))
+    sum_types = _sum_types(net, peak)
     largest = max(batch * int(np.prod(layer.out_shape)) for layer in net.layers)
     chunk = max(1, min(steps, CHUNK // largest))
     frames = chunk * batch
@@ -149,6 +147,23 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
         result[f"s{k}"] = s_rec[k].reshape(steps, batch, f, h, w)
         result[f"v{k}"] = np.moveaxis(v_rec[k].reshape(steps, batch, h, w, f), -1, 2).astype(np.int64)
     return result
+
+
+def _input_events(k_events, frames: np.ndarray, where: np.ndarray):
+    """The input's events, frame by frame (t * batch + b), all bins at once, and the
+    largest and smallest count, in one pass over the raster (the buffer grows and the
+    kernel resumes where it stopped)."""
+    n, per_frame = frames.shape
+    out = np.empty((max(per_frame, frames.size // 16), 5), np.int32)
+    stats = np.zeros(2, frames.dtype)
+    start, count = 0, 0
+    while True:
+        start, count = k_events(frames, where, out, start, count, stats)
+        if start == n:
+            return out[:count], int(stats[0]), int(stats[1])
+        grown = np.empty((2 * out.shape[0] + per_frame, 5), np.int32)
+        grown[:count] = out[:count]
+        out = grown
 
 
 def _sum_types(net: SpeckNetwork, peak: int) -> list:
@@ -213,13 +228,13 @@ _KERNELS = None
 
 
 def _kernels():
-    """(survey, events, scatter, iaf, deposit), compiled by numba on first use.
+    """(events, scatter, iaf, deposit), compiled by numba on first use.
 
-    survey(x): (number of nonzeros, largest, smallest) of a flat x, in one pass.
-
-    events(x, where, out): the nonzero counts of x (N, C * H * W) as rows (frame, y, x, c,
-    count) of ``out`` (sized by the caller to the number of nonzeros), (y, x, c) of each
-    position from ``where``, 8 positions per test (as in iaf); returns ``out``.
+    events(x, where, out, start, e, stats): from frame ``start`` on, the nonzero counts of
+    x (N, C * H * W) as rows (frame, y, x, c, count) of ``out`` from row e on, (y, x, c)
+    of each position from ``where``, 8 positions per test (as in iaf); stats (largest,
+    smallest count) updated.  Stops before a frame that might not fit; returns (the
+    next frame, the rows written).
 
     scatter(events, first, kernel, ystart, ytab, xstart, xtab, shape, current): each
     event (first + i, y, x, c, s) adds s * W[:, c, ky, kx] to current[i, oy, ox, :] for
@@ -242,28 +257,23 @@ def _kernels():
         from numba import njit
 
         @njit(cache=True, nogil=True)
-        def survey(x):
-            nonzeros = 0
-            peak = x.dtype.type(0)
-            lowest = x.dtype.type(0)
-            for i in range(x.shape[0]):
-                nonzeros += x[i] != 0
-                peak = max(peak, x[i])
-                lowest = min(lowest, x[i])
-            return nonzeros, peak, lowest
-
-        @njit(cache=True, nogil=True)
-        def events(x, where, out):
+        def events(x, where, out, start, e, stats):
             n = x.shape[0]
             per_frame = x.shape[1]
             fired = np.zeros((per_frame + 7) // 8 * 8, np.uint8)
             words = fired.view(np.uint64)  # 8 inputs per word: silent ones are skipped
             one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
-            e = 0
-            for i in range(n):
+            peak, lowest = stats[0], stats[1]
+            for i in range(start, n):
+                if e + per_frame > out.shape[0]:  # full: the caller grows it and resumes
+                    stats[0], stats[1] = peak, lowest
+                    return i, e
                 row = x[i]
                 for q in range(per_frame):
-                    fired[q] = row[q] != 0
+                    value = row[q]
+                    fired[q] = value != 0
+                    peak = max(peak, value)
+                    lowest = min(lowest, value)
                 for g in range(words.shape[0]):
                     word = words[g]
                     while word != 0:
@@ -276,7 +286,8 @@ def _kernels():
                         out[e, 3] = where[q, 2]
                         out[e, 4] = row[q]
                         e += 1
-            return out
+            stats[0], stats[1] = peak, lowest
+            return n, e
 
         @njit(cache=True, nogil=True, fastmath={"contract"})
         def scatter(ev, first, kernel, ystart, ytab, xstart, xtab, shape, current):
@@ -350,5 +361,5 @@ def _kernels():
                 if y < h and x < w:
                     out[offset + ev[e, 0], ev[e, 3], y, x] += ev[e, 4]
 
-        _KERNELS = (survey, events, scatter, iaf, deposit)
+        _KERNELS = (events, scatter, iaf, deposit)
     return _KERNELS
