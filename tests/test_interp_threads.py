@@ -274,3 +274,35 @@ def test_blas_runs_on_one_thread_during_a_fast_run_and_is_restored_after(monkeyp
     nirc.simulate(graph, x, engine="fast")
     assert seen and set(seen) == {1}
     assert blas_threads() == before
+
+
+def test_a_one_thread_call_runs_the_serial_twin(monkeypatch):
+    """Where a parallel kernel has a serial twin, every call the choice puts on one thread
+    runs the twin (the code threads=1 runs), and the threaded calls the parallel kernel;
+    the fast engine's kernels have their twins registered."""
+    from nirc.targets.interp import fast_conv, fast_kernels
+
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool < 2:
+        pytest.skip("needs a numba pool of two threads")
+    ran = []
+
+    def parallel():
+        ran.append("parallel")
+
+    def serial():
+        ran.append("serial")
+
+    monkeypatch.setitem(threads.SERIAL, parallel, serial)
+    choice = ThreadChoice(pool, 1e12, rows=128)
+    FakeClock(monkeypatch, choice)  # every call takes 0 s: a tie keeps one thread
+    picks = []
+    for _ in range(6):
+        picks.append(choice.pick(1))
+        choice.run(parallel, 1)
+    assert picks == [1, 1, pool, pool, 1, 1]
+    assert ran == ["serial", "serial", "parallel", "parallel", "serial", "serial"]
+    assert threads.SERIAL[fast_kernels.dense_rows_sparse] is fast_kernels.dense_rows_sparse_serial
+    assert threads.SERIAL[fast_conv._scatter] is fast_conv._scatter_serial

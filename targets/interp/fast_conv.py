@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from .conv_reach import flat_kernel, positions, reach_tables
+from .threads import twin
 
 SCATTER_COST = 3.0
 """Cost of one scattered multiply-add relative to one inside im2col + numpy's GEMM,
@@ -97,6 +98,16 @@ def _scatter(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, pool, y
     for blk in numba.prange((n + BLOCK - 1) // BLOCK):
         _scatter_rows(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, pool, y,
                       blk * BLOCK, min(n, blk * BLOCK + BLOCK))
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter_serial(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, pool, y):
+    """``_scatter`` on the calling thread (its one-thread twin: threads.twin)."""
+    _scatter_rows(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, pool, y, 0,
+                  x.shape[0])
+
+
+twin(_scatter, _scatter_serial)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -12,7 +12,7 @@ order).  ``fastmath`` is off: no reassociation, no FMA contraction.
 
 from __future__ import annotations
 
-from .threads import quiet_openmp
+from .threads import quiet_openmp, twin
 
 quiet_openmp()  # before numba's first parallel call loads OpenMP
 
@@ -201,6 +201,16 @@ def dense_rows_sparse(x, wt, bias, has_bias, y):
     """dense_row for every row of x (R, K), rows in parallel."""
     for r in numba.prange(x.shape[0]):
         dense_row(x, wt, bias, has_bias, y, r)
+
+
+@numba.njit(cache=True, nogil=True)
+def dense_rows_sparse_serial(x, wt, bias, has_bias, y):
+    """dense_rows_sparse on the calling thread (its one-thread twin: threads.twin)."""
+    for r in range(x.shape[0]):
+        dense_row(x, wt, bias, has_bias, y, r)
+
+
+twin(dense_rows_sparse, dense_rows_sparse_serial)
 
 
 def neuron_args(p: dict, m: int, dtype) -> tuple:

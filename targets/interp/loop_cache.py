@@ -68,10 +68,22 @@ def _key(text: str) -> str:
 
 def compiled(source: str, parallel: bool, kind: str = "group"):
     """The numba dispatcher of ``group_step`` in ``source``: from the cache directory's
-    module (``<kind>_<key>.py``) if it can be written there, else compiled in memory."""
+    module (``<kind>_<key>.py``) if it can be written there, else compiled in memory.
+    A parallel one has the serial one as its twin (threads.twin: one-thread calls run it;
+    numba compiles each at its first call)."""
     function = _LOADED.get((source, parallel))
     if function is not None:
         return function
+    if parallel:
+        from .threads import twin
+
+        function = _load(source, True, kind)
+        twin(function, compiled(source, False, kind))
+        return function
+    return _load(source, False, kind)
+
+
+def _load(source: str, parallel: bool, kind: str):
     text = module_source(source, parallel, kind)
     key = _key(text)
     path = cache_dir() / "loops" / f"{kind}_{key}.py"
