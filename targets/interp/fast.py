@@ -184,11 +184,11 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
             n, batch, *node.out_shape)
     if node.kind == "conv" and _sparse_conv(node, state, x):
         merged = x.reshape(n * batch, *node.in_shape)
-        y = fast_conv.conv_sparse(node, merged, lambda f, *a: choice.run(f, n, *a), alloc=alloc)
+        y = fast_conv.conv_sparse(node, merged, _caller(choice, n), alloc=alloc)
         return y.reshape(n, batch, *node.out_shape)
     if node.kind == "pool":
         merged = x.reshape(n * batch, *node.in_shape)
-        y = fast_conv.pool_sum(node, merged, lambda f, *a: choice.run(f, n, *a), alloc)
+        y = fast_conv.pool_sum(node, merged, _caller(choice, n), alloc)
         return y.reshape(n, batch, *node.out_shape)
     if node.kind in kernels.STATELESS:
         merged = x.reshape(n * batch, *node.in_shape)
@@ -213,6 +213,13 @@ def _apply_free(node: Node, state, x: np.ndarray, batch: int, rec_v, rec_i, t0: 
                    _rec(rec_v, t0, n, batch, m, x.dtype), _rec(rec_i, t0, n, batch, m, x.dtype),
                    rec_v is not None, rec_i is not None)
     return y.reshape(n, batch, *node.out_shape)
+
+
+def _caller(choice: ThreadChoice, steps: int):
+    """``call(function, *args)`` for fast_conv: the kernel on the threads ``choice`` picks."""
+    def call(function, *args):
+        return choice.run(function, steps, *args)
+    return call
 
 
 def _fused_pools(plan: Plan, units: list, record) -> dict[int, int]:
@@ -247,7 +254,7 @@ def _conv_through_pool(node: Node, pool: Node, state: dict, x: np.ndarray, batch
     else pooled and multiplied (im2col + GEMM)."""
     n = x.shape[0]
     merged = x.reshape(n * batch, *pool.in_shape)
-    call = lambda f, *a: choice.run(f, n, *a)  # noqa: E731
+    call = _caller(choice, n)
     if _sparse_conv(node, state, x):  # the pooling's nonzeros bound the pooled map's
         y = fast_conv.conv_sparse(node, merged, call, pool, alloc)
     else:
