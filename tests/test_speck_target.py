@@ -252,6 +252,23 @@ def test_the_batch_split_over_threads_gives_the_same_bits(monkeypatch):
             np.testing.assert_array_equal(split[key], one[key], err_msg=f"{parts} parts: {key}")
 
 
+@pytest.mark.parametrize("peak, layer, wanted", [(1, 0, "int16"), (1000, 0, "int32"), (10 ** 5, 1, "int64")])
+def test_each_integer_width_equals_the_per_event_reference(peak, layer, wanted):
+    """Input counts up to ``peak`` make the bound of a layer's sums pick int16, int32 or
+    int64 (sim._int_types): the same spikes and output as the reference in each."""
+    from nirc.targets.speck import sim
+
+    _, module = compile_speck(branching())
+    net = network_op(module).network()
+    rng = np.random.default_rng(2)
+    raster = (rng.random((12, 2, 2, 8, 8)) < 0.3) * rng.integers(0, peak + 1, (12, 2, 2, 8, 8))
+    raster[0, 0, 0, 0, 0] = peak
+    assert sim._int_types(net, peak)[layer].__name__ == wanted
+    got = simulate(net, raster, record=True, threads=1)
+    assert got[f"s{layer}"].sum() > 0 and np.abs(got[f"v{layer}"]).max() > 0
+    np.testing.assert_array_equal(got["output"], speck_graphs.reference(net, raster))
+
+
 def test_three_destinations_are_refused_naming_the_layer():
     g = branching()
     rng = np.random.default_rng(6)

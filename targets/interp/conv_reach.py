@@ -91,3 +91,23 @@ def positions(shape: tuple[int, int, int], channels_last: bool) -> np.ndarray:
     if channels_last:
         return np.ascontiguousarray(np.indices((h, w, f)).reshape(3, -1).T, np.int32)
     return np.ascontiguousarray(np.indices((f, h, w)).reshape(3, -1).T[:, [1, 2, 0]], np.int32)
+
+
+def position_plan(ystart: np.ndarray, ytab: np.ndarray, xstart: np.ndarray, xtab: np.ndarray):
+    """The reach tables flattened per input position: (start, plan), where the runs of
+    position p = y * W + x (W the columns of ``xstart``) are plan[start[p]:start[p + 1]],
+    each (kernel offset, output offset, length): every (row pair, column run) of y and x
+    with their offsets added.  One loop per event instead of two nested ones."""
+    rows, cols = len(ystart) - 1, len(xstart) - 1
+    yn, xn = np.diff(ystart), np.diff(xstart)
+    counts = np.outer(yn, xn).reshape(-1)
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    # for each position, its rows' entries x its columns' entries, rows outer
+    ya = np.repeat(np.arange(rows), cols)
+    xa = np.tile(np.arange(cols), rows)
+    pos = np.repeat(np.arange(rows * cols), counts)
+    k = np.arange(int(start[-1])) - start[pos]  # index within the position's runs
+    a = ystart[ya[pos]] + k // xn[xa[pos]]
+    b = xstart[xa[pos]] + k % xn[xa[pos]]
+    plan = np.stack([ytab[a, 0] + xtab[b, 0], ytab[a, 1] + xtab[b, 1], xtab[b, 2]], axis=1)
+    return start, np.ascontiguousarray(plan, np.int64).reshape(-1, 3)

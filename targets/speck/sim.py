@@ -18,36 +18,36 @@ event counts per bin.
 
 How it is computed, as the chip does, by events: every layer's output in a run of bins
 is a list of events (frame, y, x, channel, count); each event of a source adds count *
-W[:, c, ky, kx] to the neurons its pooled position reaches (tables per layer and source
-list the (ky, oy) and (kx, ox) pairs of each input row and column, so the inner loop is a
-contiguous run over the output features; a Linear head, whose kernel covers its input
-map, is the same loop with one output position).  Because the layers form a DAG (no edge
-back to an earlier core), a layer's input for a run of bins is known once its sources
-have done those bins: time goes in chunks of bins and per chunk each layer scatters all
-its sources' events over the chunk x batch frames, then scans its neurons over the
-chunk's bins (v carried), writing the events of the next layers.  The cost grows with
-the events, never with the map size.  numba loops; threads split the batch (``simulate``).
+W[:, c, ky, kx] to the neurons its pooled position reaches (a plan per layer and source
+lists per source position the runs (kernel offset, output offset, length) it reaches:
+one per kernel row, contiguous over the output columns and features; a Linear head,
+whose kernel covers its input map, is the same loop with one output position).  Because
+the layers form a DAG (no edge back to an earlier core), a layer's input for a run of
+bins is known once its sources have done those bins: time goes in chunks of bins and per
+chunk each layer goes frame by frame (t * batch + b): the frame's events are scattered
+into a one-frame current (in cache), then the frame's neurons are scanned (v carried)
+and their spikes appended to the layer's events for the next layers.  A layer with
+several sources has the others' events scattered first into a chunk-wide current.  The
+cost grows with the events, never with the map size.  numba loops; threads split the
+batch (``simulate``).
 
-Exactness: currents and v are float32 where a bound (largest source count x pooling
-window x largest sum of |W| of a neuron + |b| + the larger of |threshold_low| and
-threshold_high, which bound v before the bin) shows every value, partial sums
-included, is an integer below 2^24, else float64 (below 2^53): exact in any summation
-order.  n = floor(v / threshold) in that type is the integer quotient: the division is
-correctly rounded, its error below v / (threshold * 2^24) < 1 / threshold (float64:
-2^53), and a quotient that is not an integer is at least 1 / threshold from the next.
-sinabs holds v in float32 without a 16-bit saturation; so does this model, which is
-exact with it while |v| < 2^24.
+Exactness: currents and v are integers, int16, int32 or int64 per layer, the smallest
+that a bound holds (largest source count x pooling window x largest sum of |W| of a
+neuron + |b| + the larger of |threshold_low| and threshold_high, which bound v before
+the bin), so no sum overflows in any order; n = v // threshold is exact.  sinabs holds v
+in float32 without a 16-bit saturation, exact while |v| < 2^24; this model equals it
+there (the chip's and sinabs' values agree in that range too).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nirc.targets.interp.conv_reach import flat_kernel, positions, reach_tables
+from nirc.targets.interp.conv_reach import flat_kernel, position_plan, positions, reach_tables
 
 from .network import SpeckNetwork
 
-CHUNK = 1 << 18  # neuron-bins of the largest layer per chunk of time (the chunk stays in cache)
+CHUNK = 1 << 18  # neuron-bins of the largest layer per chunk of time (its events stay in cache)
 
 
 def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
@@ -67,7 +67,10 @@ def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
     from nirc.targets.interp.threads import available, busy_cores, cores
 
     raster = np.asarray(raster)
+    if raster.dtype.kind not in "iu":
+        raster = raster.astype(np.int64)
     steps, batch = raster.shape[:2]
+    raster = np.ascontiguousarray(raster).reshape(steps, batch, -1)
     parts = min(available(threads), batch, cores())
     if threads is None:
         busy = busy_cores()
@@ -75,72 +78,82 @@ def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
     if steps * batch * sum(int(np.prod(layer.out_shape)) for layer in net.layers) < SPLIT_WORK:
         parts = 1
     if parts <= 1:
-        return _simulate(net, raster, record)
+        return _simulate(net, raster, record, 0, batch)
     from concurrent.futures import ThreadPoolExecutor
 
     bounds = np.linspace(0, batch, parts + 1).astype(int)
     with ThreadPoolExecutor(parts) as pool:
-        results = list(pool.map(lambda a, b: _simulate(net, raster[:, a:b], record),
+        results = list(pool.map(lambda a, b: _simulate(net, raster, record, a, b),
                                 bounds[:-1], bounds[1:]))
     return {key: np.concatenate([r[key] for r in results], axis=1) for key in results[0]}
 
+
+ZERO, ONE = np.int64(0), np.int64(1)
 
 SPLIT_WORK = 1 << 22
 """Neuron-bins of a run below which it is not split over threads (~5 ms of work)."""
 
 
-def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, np.ndarray]:
-    """``simulate`` on one thread."""
-    k_events, k_scatter, k_iaf, k_deposit = _kernels()
-    raster = np.asarray(raster)
-    if raster.dtype.kind not in "iu":
-        raster = raster.astype(np.int64)
-    steps, batch = raster.shape[:2]
-    raster = np.ascontiguousarray(raster).reshape(steps * batch, *net.input_shape)
-    input_events, peak, lowest = _input_events(k_events, raster.reshape(steps * batch, -1),
+def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool, b0: int,
+              b1: int) -> dict[str, np.ndarray]:
+    """``simulate`` of samples b0 to b1 of ``raster`` (T, B, prod: integers, C order) on
+    one thread (the part is read in place: no copy)."""
+    k_events, k_scatter, k_layer, k_deposit = _kernels()
+    steps, batch = raster.shape[0], b1 - b0
+    input_events, peak, lowest = _input_events(k_events, raster, b0, b1,
                                                positions(net.input_shape, False))
     if lowest < 0:
         raise ValueError(f"input event counts must not be negative (found {lowest})")
-    sum_types = _sum_types(net, peak)
+    int_types = _int_types(net, peak)
     largest = max(batch * int(np.prod(layer.out_shape)) for layer in net.layers)
     chunk = max(1, min(steps, CHUNK // largest))
     frames = chunk * batch
     layers = net.layers
-    kernels = [_flat_kernel(layer.weight, layer.stride[1], dt) for layer, dt in zip(layers, sum_types)]
-    tables = [[_tables(layer, net.input_shape if src < 0 else layers[src].out_shape, pool)
-               for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
-    biases = [np.tile(np.asarray(layer.bias, st), layer.out_shape[1] * layer.out_shape[2])
-              for layer, st in zip(layers, sum_types)]  # one frame's (h, w, f)
+    sizes = [int(np.prod(layer.out_shape)) for layer in layers]
+    kernels = [_flat_kernel(layer.weight, layer.stride[1], it) for layer, it in zip(layers, int_types)]
+    plans = [[_plan(layer, net.input_shape if src < 0 else layers[src].out_shape, pool)
+              for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
+    biases = [np.tile(np.asarray(layer.bias, it), layer.out_shape[1] * layer.out_shape[2])
+              for layer, it in zip(layers, int_types)]  # one frame's (h, w, f)
     wheres = [positions(layer.out_shape, True) for layer in layers]
-    v = [np.zeros(batch * int(np.prod(layer.out_shape)), st) for layer, st in zip(layers, sum_types)]
-    currents = [np.zeros(frames * int(np.prod(layer.out_shape)), st)
-                for layer, st in zip(layers, sum_types)]
+    v = [np.zeros(batch * m, it) for m, it in zip(sizes, int_types)]
+    # one frame's current where a layer has one source (scattered and scanned frame by
+    # frame, in cache), else the chunk's (the other sources are scattered first)
+    currents = [np.zeros((frames if len(plans[k]) > 1 else 1, m), it)
+                for k, (m, it) in enumerate(zip(sizes, int_types))]
     # rows (frame, y, x, channel, count): at most one per neuron and bin (pages are
     # touched only as events are written)
-    events = [np.empty((frames * int(np.prod(layer.out_shape)), 5), np.int32) for layer in layers]
+    events = [np.empty((frames * m, 5), np.int32) for m in sizes]
     output = np.zeros((steps * batch, *net.output_shape), np.int64)
     s_rec = [np.zeros((steps * batch, *layer.out_shape), np.int64) for layer in layers] if record else []
     v_rec = [np.empty((steps, vk.shape[0]), vk.dtype) for vk in v] if record else []
     chunk_starts = np.searchsorted(np.ascontiguousarray(input_events[:, 0]),
                                    np.arange(0, steps + chunk, chunk) * batch)
+    # per layer its sources and the arguments that do not change between chunks
+    sources = [[src for src, _ in net.sources(k)] for k in range(len(layers))]
+    fixed = [((kernels[k], *plans[k][0], currents[k], biases[k], it(layer.threshold_high),
+               it(layer.threshold_low), v[k]), (np.int64(batch), wheres[k], events[k]))
+             for k, (layer, it) in enumerate(zip(layers, int_types))]
+    no_v = [vk[:0].reshape(0, 0) for vk in v]
+    outputs = [(src, np.int64(pool)) for src, pool in net.output_sources()]
+    output_maps = output.reshape(steps * batch, *_map_shape(net.output_shape))
     for c, t0 in enumerate(range(0, steps, chunk)):
-        bins = min(chunk, steps - t0)
-        n = bins * batch
+        bins = np.int64(min(chunk, steps - t0))
+        frame0 = np.int64(t0 * batch)
+        firsts = {-1: frame0}  # input events keep their global frame, layers' start at 0
         found = {-1: input_events[chunk_starts[c]:chunk_starts[c + 1]]}
-        for k, layer in enumerate(layers):
-            current = currents[k][:n * int(np.prod(layer.out_shape))]  # zero: iaf re-zeroes it
-            for (src, pool), table in zip(net.sources(k), tables[k]):
-                first = t0 * batch if src < 0 else 0  # input events keep their global frame
-                k_scatter(found[src], np.int64(first), kernels[k], *table, current)
-            count = k_iaf(current.reshape(bins, -1), biases[k], sum_types[k](layer.threshold_high),
-                          sum_types[k](layer.threshold_low), v[k], np.int64(batch), wheres[k],
-                          events[k], v_rec[k][t0:t0 + bins] if record else v[k][:0].reshape(0, 0))
+        for k in range(len(layers)):
+            src, *others = sources[k]
+            for other, plan in zip(others, plans[k][1:]):
+                k_scatter(found[other], firsts.get(other, ZERO), kernels[k], *plan, currents[k])
+            before, after = fixed[k]
+            count = k_layer(found[src], firsts.get(src, ZERO), *before, bins, *after,
+                            v_rec[k][t0:t0 + bins] if record else no_v[k])
             found[k] = events[k][:count]
             if record:
-                k_deposit(found[k], np.int64(1), np.int64(t0 * batch), s_rec[k])
-        for src, pool in net.output_sources():
-            k_deposit(found[src], np.int64(pool), np.int64(t0 * batch),
-                      output.reshape(steps * batch, *_map_shape(net.output_shape)))
+                k_deposit(found[k], ONE, frame0, s_rec[k])
+        for src, pool in outputs:
+            k_deposit(found[src], pool, frame0, output_maps)
     result = {"output": output.reshape(steps, batch, *net.output_shape)}
     for k, layer in enumerate(layers if record else []):
         f, h, w = layer.out_shape
@@ -149,16 +162,17 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool) -> dict[str, 
     return result
 
 
-def _input_events(k_events, frames: np.ndarray, where: np.ndarray):
-    """The input's events, frame by frame (t * batch + b), all bins at once, and the
-    largest and smallest count, in one pass over the raster (the buffer grows and the
-    kernel resumes where it stopped)."""
-    n, per_frame = frames.shape
-    out = np.empty((max(per_frame, frames.size // 16), 5), np.int32)
-    stats = np.zeros(2, frames.dtype)
+def _input_events(k_events, raster: np.ndarray, b0: int, b1: int, where: np.ndarray):
+    """The input's events of samples b0 to b1 of ``raster`` (T, B, prod), frame by frame
+    (t * (b1 - b0) + b - b0), all bins at once, and the largest and smallest count, in one
+    pass over the raster (the buffer grows and the kernel resumes where it stopped)."""
+    steps, _, per_frame = raster.shape
+    n = steps * (b1 - b0)
+    out = np.empty((max(per_frame, n * per_frame // 16), 5), np.int32)
+    stats = np.zeros(2, raster.dtype)
     start, count = 0, 0
     while True:
-        start, count = k_events(frames, where, out, start, count, stats)
+        start, count = k_events(raster, np.int64(b0), np.int64(b1), where, out, start, count, stats)
         if start == n:
             return out[:count], int(stats[0]), int(stats[1])
         grown = np.empty((2 * out.shape[0] + per_frame, 5), np.int32)
@@ -166,13 +180,13 @@ def _input_events(k_events, frames: np.ndarray, where: np.ndarray):
         out = grown
 
 
-def _sum_types(net: SpeckNetwork, peak: int) -> list:
-    """Per layer the float type whose integers hold every current exactly (see the
-    module docstring), from the largest input count ``peak``; ValueError where
-    counts or sums leave 32-bit counts or float64's integers."""
+def _int_types(net: SpeckNetwork, peak: int) -> list:
+    """Per layer the integer type (int32, else int64) that holds every current and v
+    (see the module docstring), from the largest input count ``peak``; ValueError where
+    counts or sums leave 32-bit counts or 64-bit integers."""
     if peak >= 2 ** 31:
         raise ValueError(f"input event counts up to {peak} do not fit 32 bits")
-    sum_types, peaks = [], []
+    int_types, peaks = [], []
     for k, layer in enumerate(net.layers):
         high = int(layer.threshold_high)
         if high <= 0:
@@ -182,18 +196,13 @@ def _sum_types(net: SpeckNetwork, peak: int) -> list:
         w_abs = int(np.abs(np.asarray(layer.weight, np.int64)).reshape(f, -1).sum(axis=1).max(initial=0))
         bound = reach * w_abs + int(np.abs(np.asarray(layer.bias, np.int64)).max(initial=0))
         total = bound + max(high, abs(int(layer.threshold_low)))  # with v before the bin
-        if total >= 2 ** 53:
-            raise ValueError(f"layer '{layer.name}': sums up to {total} are beyond float64's integers")
-        sum_types.append(_exact_float(total))
+        if total >= 2 ** 63:
+            raise ValueError(f"layer '{layer.name}': sums up to {total} do not fit 64 bits")
+        int_types.append(np.int16 if total < 2 ** 15 else np.int32 if total < 2 ** 31 else np.int64)
         peaks.append((bound + high) // high)
         if peaks[-1] >= 2 ** 31:
             raise ValueError(f"layer '{layer.name}': spike counts up to {peaks[-1]} do not fit 32 bits")
-    return sum_types
-
-
-def _exact_float(bound: int):
-    """float32 where every integer up to ``bound`` is exact, else float64."""
-    return np.float32 if bound < 2 ** 24 else np.float64
+    return int_types
 
 
 def _map_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -201,21 +210,21 @@ def _map_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
     return tuple(shape) if len(shape) == 3 else (int(np.prod(shape)), 1, 1)
 
 
-def _tables(layer, source_shape, pool: int):
-    """The reach of one source's events into ``layer`` (targets/interp/conv_reach.py,
-    pooling included: the scatter needs no division per event), and (KY * KX * F,
-    OH * OW * F): the kernel's channel stride and the current's frame stride."""
-    f, oh, ow = layer.out_shape
+def _plan(layer, source_shape, pool: int):
+    """The reach of one source's events into ``layer`` per source position
+    (targets/interp/conv_reach.py, pooling included: the scatter needs no division per
+    event): (start, plan, the source's columns, the kernel's channel stride KY * KX * F)."""
+    f, _, _ = layer.out_shape
     k = layer.kernel
     tables = reach_tables((k, k), layer.stride, layer.padding, (1, 1), source_shape[1:],
                           layer.out_shape, pool)
-    return (*tables, np.asarray([k * k * f, oh * ow * f], np.int64))
+    return (*position_plan(*tables), np.int64(source_shape[2]), np.int64(k * k * f))
 
 
 def _flat_kernel(weight: np.ndarray, stride: int, dtype) -> np.ndarray:
     """conv_reach.flat_kernel, held in int8 where the weights fit (Speck's are 8-bit),
     else int16, else ``dtype``: a Linear head's kernel (4096 x 256 on cnn_sinabs) then
-    stays in the core's cache; the scatter converts each weight to ``dtype`` exactly."""
+    stays in the core's cache; the scatter widens each weight to ``dtype``."""
     w = np.asarray(weight)
     for small in (np.int8, np.int16):
         if w.size == 0 or (w.min() >= np.iinfo(small).min and w.max() <= np.iinfo(small).max):
@@ -228,26 +237,31 @@ _KERNELS = None
 
 
 def _kernels():
-    """(events, scatter, iaf, deposit), compiled by numba on first use.
+    """(events, scatter, layer, deposit), compiled by numba on first use.
 
-    events(x, where, out, start, e, stats): from frame ``start`` on, the nonzero counts of
-    x (N, C * H * W) as rows (frame, y, x, c, count) of ``out`` from row e on, (y, x, c)
-    of each position from ``where``, 8 positions per test (as in iaf); stats (largest,
+    events(x, b0, b1, where, out, start, e, stats): from frame ``start`` on (frame
+    t * (b1 - b0) + b - b0 is x[t, b]), the nonzero counts of samples b0 to b1 of x
+    (T, B, C * H * W) as rows (frame, y, x, c, count) of ``out`` from row e on, (y, x, c)
+    of each position from ``where``, 64 positions per test (as in layer); stats (largest,
     smallest count) updated.  Stops before a frame that might not fit; returns (the
     next frame, the rows written).
 
-    scatter(events, first, kernel, ystart, ytab, xstart, xtab, shape, current): each
-    event (first + i, y, x, c, s) adds s * W[:, c, ky, kx] to current[i, oy, ox, :] for
-    every (ky, oy) of its row y and (kx, ox) of its column x (``_tables``, pooling
-    included: runs over an event's output columns).  Integer-valued products and sums
-    are exact, so contracting them into fused multiply-adds changes nothing (fastmath
-    'contract' only).
+    scatter(events, first, kernel, start, plan, columns, per_channel, current): each event
+    (first + i, y, x, c, s) adds s * W[:, c, ky, kx] to current[i, oy, ox, :] for every
+    run (kernel offset, output offset, length) of its position y * columns + x
+    (``_plan``, pooling included: a run covers an event's output columns of one kernel
+    row); the kernel's channel c starts at c * per_channel.
 
-    iaf(current, bias, high, low, v, batch, where, events, v_out): the neuron scan over
-    the chunk's bins (the module docstring's update; one vectorized pass per frame, which
-    also flags the neurons that fired and zeroes the current it read, then their spikes
-    appended as event rows, words of 8 flags at a time, (y, x, c) from ``where``); v carried in and out; with a non-empty
-    ``v_out`` (bins, m) also v after each bin.  Returns the number of events written.
+    layer(events, first, kernel, start, plan, columns, per_channel, current, bias, high,
+    low, v, bins, batch, where, out, v_out): one layer over the chunk's bins, frame by
+    frame (t * batch + b): the frame's events scattered as in scatter into its row of
+    ``current`` (row 0 where current has one row: it then stays in cache), then the
+    neuron scan (the module docstring's update; one vectorized pass that adds current
+    and bias, zeroes the current it read and flags the neurons at or above threshold,
+    then per flagged neuron its spikes, subtraction and lower bound, appended as event
+    rows to ``out``, 64 flags per test, (y, x, c) from ``where``); v carried in
+    and out; with a non-empty ``v_out`` (bins, m) also v after each bin.  Returns the
+    number of events written.
 
     deposit(events, pool, offset, out): out[offset + i, c, y // pool, x // pool] += s
     (sum pooling of spike counts into a dense (N, C, H, W), dropping beyond whole
@@ -255,31 +269,40 @@ def _kernels():
     global _KERNELS
     if _KERNELS is None:
         from numba import njit
+        from numba.cpython.unsafe.numbers import trailing_zeros
+
+        @njit(inline="always")
+        def flags64(words, g):
+            """Bit j of the result = byte j of words[8g:8g + 8] (bytes 0 or 1)."""
+            mask = np.uint64(0)
+            for k in range(8):
+                packed = (words[8 * g + k] * np.uint64(0x0102040810204080)) >> np.uint64(56)
+                mask |= packed << np.uint64(8 * k)
+            return mask
 
         @njit(cache=True, nogil=True)
-        def events(x, where, out, start, e, stats):
-            n = x.shape[0]
-            per_frame = x.shape[1]
-            fired = np.zeros((per_frame + 7) // 8 * 8, np.uint8)
-            words = fired.view(np.uint64)  # 8 inputs per word: silent ones are skipped
-            one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
+        def events(x, b0, b1, where, out, start, e, stats):
+            part = b1 - b0
+            n = x.shape[0] * part
+            per_frame = x.shape[2]
+            fired = np.zeros((per_frame + 63) // 64 * 64, np.uint8)
+            words = fired.view(np.uint64)
             peak, lowest = stats[0], stats[1]
             for i in range(start, n):
                 if e + per_frame > out.shape[0]:  # full: the caller grows it and resumes
                     stats[0], stats[1] = peak, lowest
                     return i, e
-                row = x[i]
+                row = x[i // part, b0 + i % part]
                 for q in range(per_frame):
                     value = row[q]
                     fired[q] = value != 0
                     peak = max(peak, value)
                     lowest = min(lowest, value)
-                for g in range(words.shape[0]):
-                    word = words[g]
+                for g in range(words.shape[0] // 8):
+                    word = flags64(words, g)  # 64 inputs per test: silent ones are skipped
                     while word != 0:
-                        below = (word & (~word + one)) - one
-                        q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)
-                        word &= word - one
+                        q = 64 * g + trailing_zeros(word)
+                        word &= word - np.uint64(1)
                         out[e, 0] = i
                         out[e, 1] = where[q, 0]
                         out[e, 2] = where[q, 1]
@@ -289,67 +312,68 @@ def _kernels():
             stats[0], stats[1] = peak, lowest
             return n, e
 
-        @njit(cache=True, nogil=True, fastmath={"contract"})
-        def scatter(ev, first, kernel, ystart, ytab, xstart, xtab, shape, current):
-            per_channel, per_frame = shape[0], shape[1]
-            convert = current.dtype.type
-            for e in range(ev.shape[0]):
-                y = ev[e, 1]
-                x = ev[e, 2]
-                s = convert(ev[e, 4])
-                frame = (ev[e, 0] - first) * per_frame
-                channel = ev[e, 3] * per_channel
-                for a in range(ystart[y], ystart[y + 1]):
-                    wy = channel + ytab[a, 0]
-                    oy = frame + ytab[a, 1]
-                    for b in range(xstart[x], xstart[x + 1]):
-                        wk = wy + xtab[b, 0]
-                        o = oy + xtab[b, 1]
-                        length = xtab[b, 2]
-                        # views: indices known non-negative, so the loop vectorizes
-                        out = current[o:o + length]
-                        row = kernel[wk:wk + length]
-                        for j in range(length):
-                            out[j] += s * convert(row[j])  # int8/int16 weight: exact
+        @njit(inline="always")
+        def add_event(ev, e, kernel, start, plan, columns, per_channel, row):
+            """Event e's products added to one frame's current ``row``."""
+            convert = row.dtype.type
+            s = convert(ev[e, 4])
+            p = ev[e, 1] * columns + ev[e, 2]
+            channel = ev[e, 3] * per_channel
+            for r in range(start[p], start[p + 1]):
+                wk = channel + plan[r, 0]
+                o = plan[r, 1]
+                length = plan[r, 2]
+                # views: indices known non-negative, so the loop vectorizes
+                out = row[o:o + length]
+                weights = kernel[wk:wk + length]
+                for j in range(length):
+                    out[j] += s * convert(weights[j])  # int8/int16 weight widened
 
         @njit(cache=True, nogil=True)
-        def iaf(current, bias, high, low, v, batch, where, events, v_out):
-            bins, m = current.shape
+        def scatter(ev, first, kernel, start, plan, columns, per_channel, current):
+            for e in range(ev.shape[0]):
+                add_event(ev, e, kernel, start, plan, columns, per_channel, current[ev[e, 0] - first])
+
+        @njit(cache=True, nogil=True)
+        def layer(ev, first, kernel, start, plan, columns, per_channel, current, bias, high, low,
+                  v, bins, batch, where, out, v_out):
             per_frame = bias.shape[0]
-            spikes = np.empty(per_frame, v.dtype)
-            zero = v.dtype.type(0)
-            fired = np.zeros((per_frame + 7) // 8 * 8, np.uint8)
-            words = fired.view(np.uint64)  # 8 neurons per word: silent ones are skipped
-            one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
-            e = 0
+            convert = v.dtype.type
+            zero = convert(0)
+            fired = np.zeros((per_frame + 63) // 64 * 64, np.uint8)
+            words = fired.view(np.uint64)
+            e, i, n = 0, 0, ev.shape[0]
             for t in range(bins):
                 for b in range(batch):
+                    frame = t * batch + b
+                    cb = current[frame if current.shape[0] > 1 else 0]
+                    while i < n and ev[i, 0] - first == frame:
+                        add_event(ev, i, kernel, start, plan, columns, per_channel, cb)
+                        i += 1
                     base = b * per_frame
                     vb = v[base:base + per_frame]  # views: the loop vectorizes
-                    cb = current[t, base:base + per_frame]
                     for q in range(per_frame):
-                        u = vb[q] + cb[q] + bias[q]
-                        cb[q] = zero  # ready for the next chunk's scatter
-                        s = max(np.floor(u / high), zero)
-                        u = max(u - s * high, low)
-                        vb[q] = u
-                        spikes[q] = s
-                        fired[q] = s > zero
+                        u = convert(vb[q] + cb[q] + bias[q])  # in v's type: no overflow
+                        cb[q] = zero  # ready for the next frame's events
+                        above = u >= high
+                        vb[q] = u if above else max(u, low)
+                        fired[q] = above
+                    for g in range(words.shape[0] // 8):
+                        word = flags64(words, g)  # 64 neurons per test: silent ones are skipped
+                        while word != 0:  # one pass per fired neuron
+                            q = 64 * g + trailing_zeros(word)
+                            word &= word - np.uint64(1)
+                            u = vb[q]
+                            s = convert(u // high)  # MultiSpike: u >= high > 0
+                            vb[q] = convert(max(u - s * high, low))
+                            out[e, 0] = frame
+                            out[e, 1] = where[q, 0]
+                            out[e, 2] = where[q, 1]
+                            out[e, 3] = where[q, 2]
+                            out[e, 4] = np.int32(s)
+                            e += 1
                     if v_out.shape[0]:
                         v_out[t, base:base + per_frame] = vb
-                    frame = t * batch + b
-                    for g in range(words.shape[0]):
-                        word = words[g]
-                        while word != 0:  # one pass per fired neuron of the word
-                            below = (word & (~word + one)) - one  # bits under the lowest set
-                            q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)  # its byte
-                            word &= word - one
-                            events[e, 0] = frame
-                            events[e, 1] = where[q, 0]
-                            events[e, 2] = where[q, 1]
-                            events[e, 3] = where[q, 2]
-                            events[e, 4] = np.int32(spikes[q])
-                            e += 1
             return e
 
         @njit(cache=True, nogil=True)
@@ -361,5 +385,5 @@ def _kernels():
                 if y < h and x < w:
                     out[offset + ev[e, 0], ev[e, 3], y, x] += ev[e, 4]
 
-        _KERNELS = (events, scatter, iaf, deposit)
+        _KERNELS = (events, scatter, layer, deposit)
     return _KERNELS
