@@ -227,6 +227,9 @@ def test_a_branching_network_equals_the_per_event_reference(monkeypatch):
     np.testing.assert_array_equal(got, want)
     monkeypatch.setattr(sim, "CHUNK", 3 * 2 * 4 * 8 * 8)  # time in chunks of 3 bins
     np.testing.assert_array_equal(simulate(net, raster)["output"], want)
+    for merge in (0.0, np.inf):  # pooled events never / always summed per window first
+        monkeypatch.setattr(sim, "MERGE", merge)
+        np.testing.assert_array_equal(simulate(net, raster)["output"], want, err_msg=f"MERGE {merge}")
 
 
 def test_the_batch_split_over_threads_gives_the_same_bits(monkeypatch):

@@ -90,6 +90,13 @@ def simulate(net: SpeckNetwork, raster: np.ndarray, record: bool = False,
 
 ZERO, ONE = np.int64(0), np.int64(1)
 
+MERGE = 8.0
+"""A pooled source's events are summed per window and channel first (fewer scatters: the
+events of one window and channel become one) where the windows x channels are at most
+MERGE x its events per frame: the scan of the sums costs ~0.2 ns per entry, the sum ~3 ns
+per event, a scatter saved 20-30 ns (cnn_sinabs, one thread: the layer after the 2 x 2
+pooling 15.3 -> 13.6 ms, the Linear head after it 9.7 -> 6.6 ms)."""
+
 SPLIT_WORK = 1 << 22
 """Neuron-bins of a run below which it is not split over threads (~5 ms of work)."""
 
@@ -131,8 +138,12 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool, b0: int,
                                    np.arange(0, steps + chunk, chunk) * batch)
     # per layer its sources and the arguments that do not change between chunks
     sources = [[src for src, _ in net.sources(k)] for k in range(len(layers))]
-    fixed = [((kernels[k], *plans[k][0], currents[k], biases[k], it(layer.threshold_high),
-               it(layer.threshold_low), v[k]), (np.int64(batch), wheres[k], events[k]))
+    pools = [net.sources(k)[0][1] for k in range(len(layers))]
+    windows = [_windows(net.input_shape if sources[k][0] < 0 else layers[sources[k][0]].out_shape,
+                        pools[k], plans[k][0][3]) for k in range(len(layers))]
+    fixed = [((kernels[k], *plans[k][0], windows[k]),
+              (currents[k], biases[k], it(layer.threshold_high), it(layer.threshold_low), v[k]),
+              (np.int64(batch), wheres[k], events[k]))
              for k, (layer, it) in enumerate(zip(layers, int_types))]
     no_v = [vk[:0].reshape(0, 0) for vk in v]
     outputs = [(src, np.int64(pool)) for src, pool in net.output_sources()]
@@ -146,9 +157,12 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool, b0: int,
             src, *others = sources[k]
             for other, plan in zip(others, plans[k][1:]):
                 k_scatter(found[other], firsts.get(other, ZERO), kernels[k], *plan, currents[k])
-            before, after = fixed[k]
-            count = k_layer(found[src], firsts.get(src, ZERO), *before, bins, *after,
-                            v_rec[k][t0:t0 + bins] if record else no_v[k])
+            before, state, after = fixed[k]
+            # sum each pooling window's events first where the windows are few for the
+            # events (cnn_sinabs: 22% and 41% fewer scatters after its two poolings)
+            merging = pools[k] > 1 and windows[k][3].size <= MERGE * len(found[src]) / (bins * batch)
+            count = k_layer(found[src], firsts.get(src, ZERO), *before, merging, *state, bins,
+                            *after, v_rec[k][t0:t0 + bins] if record else no_v[k])
             found[k] = events[k][:count]
             if record:
                 k_deposit(found[k], ONE, frame0, s_rec[k])
@@ -219,6 +233,27 @@ def _plan(layer, source_shape, pool: int):
     tables = reach_tables((k, k), layer.stride, layer.padding, (1, 1), source_shape[1:],
                           layer.out_shape, pool)
     return (*position_plan(*tables), np.int64(source_shape[2]), np.int64(k * k * f))
+
+
+def _windows(source_shape, pool: int, per_channel: np.int64):
+    """What a layer needs to sum its source's events per pooling window and channel
+    before scattering them: (window, position, channel offset, sums).  window (H * W) is
+    the window index of each source position y * W + x (-1 beyond the last whole
+    window); per window and channel m = window * C + c, the source position of the
+    window's first corner (its plan is every position's of the window) and the kernel's
+    channel offset c * per_channel; sums (windows, C) int64, zero.  Empty with pool 1."""
+    c, h, w = source_shape
+    if pool == 1:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, np.zeros((0, 1), np.int64)
+    rows, cols = h // pool, w // pool
+    y, x = np.divmod(np.arange(h * w), w)
+    window = np.where((y // pool < rows) & (x // pool < cols), (y // pool) * cols + x // pool, -1)
+    wy, wx = np.divmod(np.arange(rows * cols), cols)
+    corner = np.repeat(wy * pool * w + wx * pool, c)
+    channel = np.tile(np.arange(c) * per_channel, rows * cols)
+    return (window.astype(np.int64), corner.astype(np.int64), channel.astype(np.int64),
+            np.zeros((rows * cols, c), np.int64))
 
 
 def _flat_kernel(weight: np.ndarray, stride: int, dtype) -> np.ndarray:
@@ -301,7 +336,7 @@ def _kernels():
                 for g in range(words.shape[0] // 8):
                     word = flags64(words, g)  # 64 inputs per test: silent ones are skipped
                     while word != 0:
-                        q = 64 * g + trailing_zeros(word)
+                        q = 64 * g + np.int64(trailing_zeros(word))
                         word &= word - np.uint64(1)
                         out[e, 0] = i
                         out[e, 1] = where[q, 0]
@@ -313,12 +348,11 @@ def _kernels():
             return n, e
 
         @njit(inline="always")
-        def add_event(ev, e, kernel, start, plan, columns, per_channel, row):
-            """Event e's products added to one frame's current ``row``."""
+        def add_event(s, p, channel, kernel, start, plan, row):
+            """s x the kernel's channel (from offset ``channel``) added to one frame's
+            current ``row`` along the runs of source position p."""
             convert = row.dtype.type
-            s = convert(ev[e, 4])
-            p = ev[e, 1] * columns + ev[e, 2]
-            channel = ev[e, 3] * per_channel
+            s = convert(s)
             for r in range(start[p], start[p + 1]):
                 wk = channel + plan[r, 0]
                 o = plan[r, 1]
@@ -329,14 +363,31 @@ def _kernels():
                 for j in range(length):
                     out[j] += s * convert(weights[j])  # int8/int16 weight widened
 
-        @njit(cache=True, nogil=True)
-        def scatter(ev, first, kernel, start, plan, columns, per_channel, current):
-            for e in range(ev.shape[0]):
-                add_event(ev, e, kernel, start, plan, columns, per_channel, current[ev[e, 0] - first])
+        @njit(inline="always")
+        def add_events(ev, i, n, frame, first, kernel, start, plan, columns, per_channel, row):
+            """Events i... of ``frame`` added to ``row``; returns the next event."""
+            while i < n and ev[i, 0] - first == frame:
+                add_event(ev[i, 4], ev[i, 1] * columns + ev[i, 2], ev[i, 3] * per_channel,
+                          kernel, start, plan, row)
+                i += 1
+            return i
 
         @njit(cache=True, nogil=True)
-        def layer(ev, first, kernel, start, plan, columns, per_channel, current, bias, high, low,
-                  v, bins, batch, where, out, v_out):
+        def scatter(ev, first, kernel, start, plan, columns, per_channel, current):
+            i, n = 0, ev.shape[0]
+            while i < n:
+                frame = ev[i, 0] - first
+                i = add_events(ev, i, n, frame, first, kernel, start, plan, columns, per_channel,
+                               current[frame])
+
+        @njit(cache=True, nogil=True)
+        def layer(ev, first, kernel, start, plan, columns, per_channel, windows, merging, current,
+                  bias, high, low, v, bins, batch, where, out, v_out):
+            window, pos_of, channel_of, sums = windows
+            channels = sums.shape[1]
+            counts = sums.reshape(-1)
+            cell_flags = np.zeros((counts.shape[0] + 63) // 64 * 64, np.uint8)
+            cell_words = cell_flags.view(np.uint64)
             per_frame = bias.shape[0]
             convert = v.dtype.type
             zero = convert(0)
@@ -347,9 +398,25 @@ def _kernels():
                 for b in range(batch):
                     frame = t * batch + b
                     cb = current[frame if current.shape[0] > 1 else 0]
-                    while i < n and ev[i, 0] - first == frame:
-                        add_event(ev, i, kernel, start, plan, columns, per_channel, cb)
-                        i += 1
+                    if not merging:
+                        i = add_events(ev, i, n, frame, first, kernel, start, plan, columns,
+                                       per_channel, cb)
+                    else:  # the events of each pooling window and channel summed first
+                        while i < n and ev[i, 0] - first == frame:
+                            w = window[ev[i, 1] * columns + ev[i, 2]]
+                            if w >= 0:
+                                counts[w * channels + ev[i, 3]] += ev[i, 4]
+                            i += 1
+                        for m in range(counts.shape[0]):
+                            cell_flags[m] = counts[m] != 0
+                        for g in range(cell_words.shape[0] // 8):
+                            word = flags64(cell_words, g)
+                            while word != 0:
+                                m = 64 * g + np.int64(trailing_zeros(word))
+                                word &= word - np.uint64(1)
+                                add_event(counts[m], pos_of[m], channel_of[m], kernel, start,
+                                          plan, cb)
+                                counts[m] = 0
                     base = b * per_frame
                     vb = v[base:base + per_frame]  # views: the loop vectorizes
                     for q in range(per_frame):
@@ -361,7 +428,7 @@ def _kernels():
                     for g in range(words.shape[0] // 8):
                         word = flags64(words, g)  # 64 neurons per test: silent ones are skipped
                         while word != 0:  # one pass per fired neuron
-                            q = 64 * g + trailing_zeros(word)
+                            q = 64 * g + np.int64(trailing_zeros(word))
                             word &= word - np.uint64(1)
                             u = vb[q]
                             s = convert(u // high)  # MultiSpike: u >= high > 0
