@@ -195,9 +195,9 @@ def _input_events(k_events, raster: np.ndarray, b0: int, b1: int, where: np.ndar
 
 
 def _int_types(net: SpeckNetwork, peak: int) -> list:
-    """Per layer the integer type (int32, else int64) that holds every current and v
-    (see the module docstring), from the largest input count ``peak``; ValueError where
-    counts or sums leave 32-bit counts or 64-bit integers."""
+    """Per layer the smallest integer type (int16, int32, int64) that holds every current
+    and v (see the module docstring), from the largest input count ``peak``; ValueError
+    where counts or sums leave 32-bit counts or 64-bit integers."""
     if peak >= 2 ** 31:
         raise ValueError(f"input event counts up to {peak} do not fit 32 bits")
     int_types, peaks = [], []
