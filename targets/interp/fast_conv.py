@@ -9,8 +9,8 @@ nnz * kernel * out_channels/groups instead of positions * in_channels * kernel *
 out_channels; a sum of the same terms as the reference in another order, so values
 agree up to float rounding, like the engine's other products.
 
-Per row (step x sample; rows in parallel): the nonzeros are found 8 inputs per test
-(flags read as one 64-bit word), each is scattered through the reach tables of
+Per row (step x sample; rows in parallel): the nonzeros are found 64 inputs per test
+(bits.py), each is scattered through the reach tables of
 ``conv_reach`` into a channels-last (OH, OW, C_out) accumulator that stays in cache
 (one contiguous run per kernel row for stride and dilation 1 groups 1), which is then
 written transposed, plus the bias, into the (C_out, OH, OW) output.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .bits import flags64, lowest_set, padded
 from .conv_reach import flat_kernel, positions, reach_tables
 from .threads import twin
 
@@ -124,9 +125,8 @@ def _scatter_rows(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, po
     pooled = np.empty(per_row if k > 1 else 0, x.dtype)
     c_out, hw = y.shape[1], y.shape[2]
     per_channel = kernel.shape[0] // cg  # KY * KX * C_out
-    one, lsbs, shift = np.uint64(1), np.uint64(0x0101010101010101), np.uint64(56)
     acc = np.empty(hw * c_out, x.dtype)
-    fired = np.zeros((per_row + 7) // 8 * 8, np.uint8)
+    fired = np.zeros(padded(per_row), np.uint8)
     words = fired.view(np.uint64)
     for r in range(r0, r1):
         acc[:] = 0.0
@@ -145,12 +145,11 @@ def _scatter_rows(x, kernel, bias, where, ystart, ytab, xstart, xtab, cg, og, po
             row = pooled
         for q in range(per_row):
             fired[q] = row[q] != 0.0
-        for g in range(words.shape[0]):
-            word = words[g]
-            while word != 0:  # one pass per nonzero input of the word
-                below = (word & (~word + one)) - one
-                q = 8 * g + np.int64(((below & lsbs) * lsbs) >> shift)
-                word &= word - one
+        for g in range(words.shape[0] // 8):
+            word = flags64(words, g)  # 64 inputs per test (bits.py)
+            while word != 0:  # one pass per nonzero input
+                q = 64 * g + lowest_set(word)
+                word &= word - np.uint64(1)
                 s = row[q]
                 c = np.int64(where[q, 2])
                 group = c // cg

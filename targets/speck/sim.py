@@ -118,8 +118,9 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool, b0: int,
     layers = net.layers
     sizes = [int(np.prod(layer.out_shape)) for layer in layers]
     kernels = [_flat_kernel(layer.weight, layer.stride[1], it) for layer, it in zip(layers, int_types)]
+    listed = [net.sources(k) for k in range(len(layers))]  # (source, pooling) per layer
     plans = [[_plan(layer, net.input_shape if src < 0 else layers[src].out_shape, pool)
-              for src, pool in net.sources(k)] for k, layer in enumerate(layers)]
+              for src, pool in listed[k]] for k, layer in enumerate(layers)]
     biases = [np.tile(np.asarray(layer.bias, it), layer.out_shape[1] * layer.out_shape[2])
               for layer, it in zip(layers, int_types)]  # one frame's (h, w, f)
     wheres = [positions(layer.out_shape, True) for layer in layers]
@@ -137,8 +138,8 @@ def _simulate(net: SpeckNetwork, raster: np.ndarray, record: bool, b0: int,
     chunk_starts = np.searchsorted(np.ascontiguousarray(input_events[:, 0]),
                                    np.arange(0, steps + chunk, chunk) * batch)
     # per layer its sources and the arguments that do not change between chunks
-    sources = [[src for src, _ in net.sources(k)] for k in range(len(layers))]
-    pools = [net.sources(k)[0][1] for k in range(len(layers))]
+    sources = [[src for src, _ in pairs] for pairs in listed]
+    pools = [pairs[0][1] for pairs in listed]
     windows = [_windows(net.input_shape if sources[k][0] < 0 else layers[sources[k][0]].out_shape,
                         pools[k], plans[k][0][3]) for k in range(len(layers))]
     fixed = [((kernels[k], *plans[k][0], windows[k]),
@@ -304,23 +305,15 @@ def _kernels():
     global _KERNELS
     if _KERNELS is None:
         from numba import njit
-        from numba.cpython.unsafe.numbers import trailing_zeros
 
-        @njit(inline="always")
-        def flags64(words, g):
-            """Bit j of the result = byte j of words[8g:8g + 8] (bytes 0 or 1)."""
-            mask = np.uint64(0)
-            for k in range(8):
-                packed = (words[8 * g + k] * np.uint64(0x0102040810204080)) >> np.uint64(56)
-                mask |= packed << np.uint64(8 * k)
-            return mask
+        from nirc.targets.interp.bits import flags64, lowest_set, padded
 
         @njit(cache=True, nogil=True)
         def events(x, b0, b1, where, out, start, e, stats):
             part = b1 - b0
             n = x.shape[0] * part
             per_frame = x.shape[2]
-            fired = np.zeros((per_frame + 63) // 64 * 64, np.uint8)
+            fired = np.zeros(padded(per_frame), np.uint8)
             words = fired.view(np.uint64)
             peak, lowest = stats[0], stats[1]
             for i in range(start, n):
@@ -336,7 +329,7 @@ def _kernels():
                 for g in range(words.shape[0] // 8):
                     word = flags64(words, g)  # 64 inputs per test: silent ones are skipped
                     while word != 0:
-                        q = 64 * g + np.int64(trailing_zeros(word))
+                        q = 64 * g + lowest_set(word)
                         word &= word - np.uint64(1)
                         out[e, 0] = i
                         out[e, 1] = where[q, 0]
@@ -386,12 +379,12 @@ def _kernels():
             window, pos_of, channel_of, sums = windows
             channels = sums.shape[1]
             counts = sums.reshape(-1)
-            cell_flags = np.zeros((counts.shape[0] + 63) // 64 * 64, np.uint8)
+            cell_flags = np.zeros(padded(counts.shape[0]), np.uint8)
             cell_words = cell_flags.view(np.uint64)
             per_frame = bias.shape[0]
             convert = v.dtype.type
             zero = convert(0)
-            fired = np.zeros((per_frame + 63) // 64 * 64, np.uint8)
+            fired = np.zeros(padded(per_frame), np.uint8)
             words = fired.view(np.uint64)
             e, i, n = 0, 0, ev.shape[0]
             for t in range(bins):
@@ -412,7 +405,7 @@ def _kernels():
                         for g in range(cell_words.shape[0] // 8):
                             word = flags64(cell_words, g)
                             while word != 0:
-                                m = 64 * g + np.int64(trailing_zeros(word))
+                                m = 64 * g + lowest_set(word)
                                 word &= word - np.uint64(1)
                                 add_event(counts[m], pos_of[m], channel_of[m], kernel, start,
                                           plan, cb)
@@ -428,7 +421,7 @@ def _kernels():
                     for g in range(words.shape[0] // 8):
                         word = flags64(words, g)  # 64 neurons per test: silent ones are skipped
                         while word != 0:  # one pass per fired neuron
-                            q = 64 * g + np.int64(trailing_zeros(word))
+                            q = 64 * g + lowest_set(word)
                             word &= word - np.uint64(1)
                             u = vb[q]
                             s = convert(u // high)  # MultiSpike: u >= high > 0
